@@ -1,0 +1,409 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+
+// Package casefile reads groundtruth case files: versioned YAML documents
+// that hold a whole case as records (see docs/casefile.md).
+//
+// Parse checks everything that can be checked without a database: syntax,
+// encoding, unknown fields, types, each record's own rules, duplicate slugs
+// and references between records of the file. Every error is one line that
+// names the file, the line, the field and what to do. References to records
+// that are not in the file are returned unresolved; the loader checks them
+// against the store.
+package casefile
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"go.yaml.in/yaml/v3"
+
+	"groundtruth/internal/record"
+)
+
+// Version is the case-file format version this build reads and writes.
+const Version = 1
+
+// MaxSize is the largest case file accepted, in bytes.
+const MaxSize = 64 << 20
+
+// Meta describes the case as a whole.
+type Meta struct {
+	Slug        string `yaml:"slug"`
+	Title       string `yaml:"title"`
+	Description string `yaml:"description,omitempty"`
+}
+
+// EvidenceEntry is an evidence record as a case file gives it, with the
+// file that holds its bytes (relative to the case file) or a request for a
+// generated placeholder.
+type EvidenceEntry struct {
+	record.Evidence `yaml:",inline"`
+	File            string `yaml:"file,omitempty"`
+}
+
+// document is the YAML shape of a case file. Its list fields are named after
+// the kinds, in the plural, in load order.
+type document struct {
+	Format         *int                    `yaml:"groundtruth_casefile"`
+	Case           Meta                    `yaml:"case"`
+	Actors         []*record.Actor         `yaml:"actors"`
+	Places         []*record.Place         `yaml:"places"`
+	Weapons        []*record.Weapon        `yaml:"weapons"`
+	Treaties       []*record.Treaty        `yaml:"treaties"`
+	Memberships    []*record.Membership    `yaml:"memberships"`
+	Incidents      []*record.Incident      `yaml:"incidents"`
+	Evidence       []*EvidenceEntry        `yaml:"evidence"`
+	Assessments    []*record.Assessment    `yaml:"assessments"`
+	Claims         []*record.Claim         `yaml:"claims"`
+	Investigations []*record.Investigation `yaml:"investigations"`
+	Casualties     []*record.Casualty      `yaml:"casualties"`
+	Victims        []*record.Victim        `yaml:"victims"`
+	Tallies        []*record.Tally         `yaml:"tallies"`
+}
+
+// Section returns the case-file key under which records of kind k are listed.
+func Section(k record.Kind) string {
+	switch k {
+	case record.KindEvidence:
+		return "evidence"
+	case record.KindCasualty:
+		return "casualties"
+	case record.KindTally:
+		return "tallies"
+	case record.KindTreaty:
+		return "treaties"
+	}
+	return string(k) + "s"
+}
+
+// Entry is one record of a case file with where it was found.
+type Entry struct {
+	Record record.Record
+	Path   string // e.g. "incidents[2]"
+	Line   int
+	File   string // evidence only: path of the bytes, resolved against the case file
+	node   *yaml.Node
+}
+
+// File is a parsed case file.
+type File struct {
+	Name    string // as given by the caller, used in messages
+	Case    Meta
+	Entries []Entry // in load order: by kind, then as listed
+}
+
+// Error is a case-file error: what is wrong, where.
+type Error struct {
+	File  string
+	Line  int
+	Field string // path from the top of the file, e.g. incidents[2].location.lat
+	Msg   string
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString(e.File)
+	if e.Line > 0 {
+		fmt.Fprintf(&b, ":%d", e.Line)
+	}
+	b.WriteString(": ")
+	if e.Field != "" {
+		b.WriteString(e.Field + ": ")
+	}
+	b.WriteString(e.Msg)
+	return b.String()
+}
+
+// Parse reads a case file. name is used in error messages; relative evidence
+// file paths are resolved against its directory.
+func Parse(name string, data []byte) (*File, error) {
+	fail := func(line int, field, format string, args ...any) error {
+		return &Error{File: name, Line: line, Field: field, Msg: fmt.Sprintf(format, args...)}
+	}
+	if len(data) > MaxSize {
+		return nil, fail(0, "", "the file is %d bytes, more than the %d allowed: split the case into several files", len(data), MaxSize)
+	}
+	if !utf8.Valid(data) {
+		off := invalidUTF8(data)
+		return nil, fail(bytes.Count(data[:off], []byte("\n"))+1, "", "not valid UTF-8 (byte offset %d): save the file as UTF-8", off)
+	}
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		line, msg := yamlError(err)
+		return nil, fail(line, "", "malformed YAML: %s: fix the syntax at that line", msg)
+	}
+	if root.Kind != yaml.DocumentNode || len(root.Content) == 0 || root.Content[0].Kind != yaml.MappingNode {
+		return nil, fail(1, "", "a case file is a YAML mapping that starts with groundtruth_casefile: %d", Version)
+	}
+	top := root.Content[0]
+
+	var doc document
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&doc); err != nil {
+		line, msg := yamlError(err)
+		return nil, fail(line, "", "%s", msg)
+	}
+	if doc.Format == nil {
+		return nil, fail(1, "groundtruth_casefile", "is missing: start the file with groundtruth_casefile: %d", Version)
+	}
+	if *doc.Format != Version {
+		return nil, fail(lineOf(top, "groundtruth_casefile"), "groundtruth_casefile", "version %d is not supported: this groundtruth reads version %d; upgrade groundtruth or convert the file", *doc.Format, Version)
+	}
+	if doc.Case.Slug != "" && !record.ValidSlug(doc.Case.Slug) {
+		return nil, fail(lineOf(top, "case.slug"), "case.slug", "%q is not a valid slug: use lower-case letters, digits and single hyphens", doc.Case.Slug)
+	}
+
+	f := &File{Name: name, Case: doc.Case}
+	add := func(k record.Kind, i int, r record.Record, file string) {
+		path := fmt.Sprintf("%s[%d]", Section(k), i)
+		n := nodeAt(top, path)
+		line := 0
+		if n != nil {
+			line = n.Line
+		}
+		f.Entries = append(f.Entries, Entry{Record: r, Path: path, Line: line, File: file, node: n})
+	}
+	for i, r := range doc.Actors {
+		add(record.KindActor, i, r, "")
+	}
+	for i, r := range doc.Places {
+		add(record.KindPlace, i, r, "")
+	}
+	for i, r := range doc.Weapons {
+		add(record.KindWeapon, i, r, "")
+	}
+	for i, r := range doc.Treaties {
+		add(record.KindTreaty, i, r, "")
+	}
+	for i, r := range doc.Memberships {
+		add(record.KindMembership, i, r, "")
+	}
+	for i, r := range doc.Incidents {
+		add(record.KindIncident, i, r, "")
+	}
+	for i, e := range doc.Evidence {
+		if e == nil {
+			add(record.KindEvidence, i, nil, "")
+			continue
+		}
+		file := e.File
+		if file != "" && !filepath.IsAbs(file) {
+			file = filepath.Join(filepath.Dir(name), file)
+		}
+		add(record.KindEvidence, i, &e.Evidence, file)
+	}
+	for i, r := range doc.Assessments {
+		add(record.KindAssessment, i, r, "")
+	}
+	for i, r := range doc.Claims {
+		add(record.KindClaim, i, r, "")
+	}
+	for i, r := range doc.Investigations {
+		add(record.KindInvestigation, i, r, "")
+	}
+	for i, r := range doc.Casualties {
+		add(record.KindCasualty, i, r, "")
+	}
+	for i, r := range doc.Victims {
+		add(record.KindVictim, i, r, "")
+	}
+	for i, r := range doc.Tallies {
+		add(record.KindTally, i, r, "")
+	}
+
+	seen := map[record.Ref]bool{}
+	for _, e := range f.Entries {
+		if e.Record == nil || reflect.ValueOf(e.Record).IsNil() {
+			return nil, fail(e.Line, e.Path, "is empty: give the record's fields or remove the item")
+		}
+		if err := e.Record.Validate(); err != nil {
+			return nil, f.fieldError(e, err)
+		}
+		if ev, ok := e.Record.(*record.Evidence); ok {
+			if err := checkEvidenceSource(ev, e.File); err != nil {
+				return nil, f.fieldError(e, err)
+			}
+		}
+		key := record.Ref{Kind: e.Record.Kind(), Slug: e.Record.Key()}
+		if seen[key] {
+			return nil, f.fieldError(e, &record.FieldError{Field: "slug", Msg: fmt.Sprintf("%q is used by another %s in this file: slugs must be unique per kind", key.Slug, key.Kind)})
+		}
+		seen[key] = true
+	}
+	return f, nil
+}
+
+func checkEvidenceSource(ev *record.Evidence, file string) error {
+	switch {
+	case file != "" && ev.Placeholder:
+		return &record.FieldError{Field: "placeholder", Msg: "an item with a file is not a placeholder: remove one of the two"}
+	case file == "" && !ev.Placeholder:
+		return &record.FieldError{Field: "file", Msg: "is required: give the path of the original, or placeholder: true for a labelled stand-in"}
+	case ev.Placeholder && ev.Title == "":
+		return &record.FieldError{Field: "title", Msg: "is required for a placeholder: it is printed on the generated image"}
+	}
+	return nil
+}
+
+// Where returns "file:line" for a field of an entry, for messages that the
+// loader makes (e.g. a reference to a record that does not exist).
+func (f *File) Where(e Entry, field string) (file string, line int, path string) {
+	line = e.Line
+	if n := nodeAt(e.node, field); n != nil {
+		line = n.Line
+	}
+	return f.Name, line, e.Path + "." + field
+}
+
+// FieldError turns a record-relative error into a case-file *Error.
+func (f *File) FieldError(e Entry, field, msg string) error {
+	name, line, path := f.Where(e, field)
+	return &Error{File: name, Line: line, Field: path, Msg: msg}
+}
+
+func (f *File) fieldError(e Entry, err error) error {
+	var fe *record.FieldError
+	if errors.As(err, &fe) {
+		return f.FieldError(e, fe.Field, fe.Msg)
+	}
+	return &Error{File: f.Name, Line: e.Line, Field: e.Path, Msg: err.Error()}
+}
+
+var pathPartRE = regexp.MustCompile(`^([^\[\]]*)((?:\[\d+\])*)$`)
+
+// nodeAt follows a path such as "incidents[2].location.lat" from n and
+// returns the deepest node it reaches: a missing field resolves to its
+// parent, so that the line is still close to the problem.
+func nodeAt(n *yaml.Node, path string) *yaml.Node {
+	if n == nil || path == "" {
+		return n
+	}
+	cur := n
+	for _, part := range strings.Split(path, ".") {
+		m := pathPartRE.FindStringSubmatch(part)
+		if m == nil {
+			return cur
+		}
+		if m[1] != "" {
+			next := mapValue(cur, m[1])
+			if next == nil {
+				return cur
+			}
+			cur = next
+		}
+		for _, idx := range strings.Split(strings.Trim(m[2], "[]"), "][") {
+			if idx == "" {
+				continue
+			}
+			i, _ := strconv.Atoi(idx)
+			if cur.Kind != yaml.SequenceNode || i >= len(cur.Content) {
+				return cur
+			}
+			cur = cur.Content[i]
+		}
+	}
+	return cur
+}
+
+func mapValue(n *yaml.Node, key string) *yaml.Node {
+	if n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return n.Content[i+1]
+		}
+	}
+	return nil
+}
+
+func lineOf(top *yaml.Node, path string) int {
+	if n := nodeAt(top, path); n != nil {
+		return n.Line
+	}
+	return 1
+}
+
+var (
+	yamlLineRE   = regexp.MustCompile(`line (\d+): `)
+	unknownRE    = regexp.MustCompile(`field (\S+) not found in type (\S+)`)
+	cannotReadRE = regexp.MustCompile("cannot unmarshal !!(\\w+) `(.*)` into (\\S+)")
+	alreadySetRE = regexp.MustCompile(`mapping key "(.*)" already defined at line (\d+)`)
+)
+
+// yamlError turns a yaml.v3 error into a line and a one-line message.
+func yamlError(err error) (int, string) {
+	msg := err.Error()
+	var te *yaml.TypeError
+	if errors.As(err, &te) && len(te.Errors) > 0 {
+		msg = te.Errors[0] // the first problem; fixing it shows the next
+	}
+	msg = strings.TrimPrefix(msg, "yaml: ")
+	line := 0
+	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
+		line, _ = strconv.Atoi(m[1])
+		msg = strings.Replace(msg, m[0], "", 1)
+	}
+	switch {
+	case unknownRE.MatchString(msg):
+		m := unknownRE.FindStringSubmatch(msg)
+		msg = fmt.Sprintf("unknown field %q in %s: check the spelling against docs/casefile.md", m[1], typeName(m[2]))
+	case cannotReadRE.MatchString(msg):
+		m := cannotReadRE.FindStringSubmatch(msg)
+		msg = fmt.Sprintf("cannot read %s %q as %s: check the value's type against docs/casefile.md", m[1], m[2], typeName(m[3]))
+	case alreadySetRE.MatchString(msg):
+		m := alreadySetRE.FindStringSubmatch(msg)
+		msg = fmt.Sprintf("key %q appears twice (first at line %s): keep one", m[1], m[2])
+	}
+	return line, strings.ReplaceAll(msg, "\n", " ")
+}
+
+// typeName turns a Go type in a decoder message into words a case-file
+// author knows.
+func typeName(t string) string {
+	t = strings.TrimLeft(t, "[]*")
+	if i := strings.LastIndex(t, "."); i >= 0 {
+		t = t[i+1:]
+	}
+	switch t {
+	case "int", "int64", "float64":
+		return "a number"
+	case "bool":
+		return "true or false"
+	case "string":
+		return "text"
+	case "document":
+		return "the case file"
+	case "EvidenceEntry":
+		return "an evidence item"
+	}
+	return "a " + strings.ToLower(t) + " record"
+}
+
+func invalidUTF8(b []byte) int {
+	for i := 0; i < len(b); {
+		r, size := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && size <= 1 {
+			return i
+		}
+		i += size
+	}
+	return len(b)
+}
+
+func sha256Hex(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
+}
+
+func baseName(p string) string { return filepath.Base(p) }

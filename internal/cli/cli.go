@@ -1,0 +1,261 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+
+// Package cli implements the groundtruth command line.
+//
+// Exit status: 0 on success, 1 when an operation fails (or verify finds a
+// problem), 2 for bad usage or bad input. Errors are one line on stderr
+// that say what went wrong, where, and what to do.
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/user"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"groundtruth/internal/casefile"
+	"groundtruth/internal/locker"
+	"groundtruth/internal/store"
+)
+
+// Exit statuses.
+const (
+	exitOK      = 0
+	exitFailure = 1
+	exitInput   = 2
+)
+
+// inputError marks an error caused by the user's input or usage: exit 2.
+type inputError struct{ err error }
+
+func (e *inputError) Error() string { return e.err.Error() }
+func (e *inputError) Unwrap() error { return e.err }
+
+func badInput(format string, args ...any) error {
+	return &inputError{fmt.Errorf(format, args...)}
+}
+
+// env is what every command gets: where the data is, who is acting, and
+// where to write.
+type env struct {
+	ctx    context.Context
+	data   string
+	user   string
+	stdout io.Writer
+	stderr io.Writer
+	stdin  io.Reader
+	log    *slog.Logger
+	now    func() time.Time
+}
+
+type command struct {
+	name    string
+	args    string
+	summary string
+	run     func(e *env, args []string) error
+}
+
+func commands() []command {
+	return []command{
+		{"init", "", "create the data directory (database and locker)", runInit},
+		{"migrate", "", "bring an existing data directory's database up to this version", runMigrate},
+		{"load", "FILE | --demo", "load a case file (all or nothing; loading twice changes nothing)", runLoad},
+		{"ingest", "FILE... [--incident SLUG] [--url URL] [--posted-at T] [--graphic]", "preserve originals in the locker", runIngest},
+		{"incidents", "[--json]", "list incidents", runIncidents},
+		{"show", "SLUG [--json]", "show an incident, or an evidence item", runShow},
+		{"evidence", "[--incident SLUG] [--json]", "list evidence items with their sightings", runEvidence},
+		{"tallies", "[--json]", "list reported running totals (never summed with incidents)", runTallies},
+		{"history", "KIND SLUG [--json]", "show every version of a record: who changed it, when and why", runHistory},
+		{"verify", "", "re-hash every original and check the database against the locker", runVerify},
+		{"serve", "[--addr ADDR]", "serve the web interface", runServe},
+		{"demo", "[--addr ADDR]", "init a fresh data directory, load the built-in case and serve it", runDemo},
+	}
+}
+
+// Run runs the command line args (without the program name) and returns the
+// exit status.
+func Run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
+	e := &env{ctx: ctx, stdout: stdout, stderr: stderr, stdin: stdin, now: time.Now}
+	e.log = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+
+	fs := flag.NewFlagSet("groundtruth", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	data := fs.String("data", "", "data directory (default $GROUNDTRUTH_DATA or ./groundtruth-data)")
+	as := fs.String("as", "", "name recorded as the author of changes (default $GROUNDTRUTH_USER or the login name)")
+	if err := fs.Parse(args); err != nil {
+		fmt.Fprintf(stderr, "groundtruth: %v: see groundtruth help\n", err)
+		return exitInput
+	}
+	e.data = firstOf(*data, getenv("GROUNDTRUTH_DATA"), "groundtruth-data")
+	e.user = firstOf(*as, getenv("GROUNDTRUTH_USER"), loginName(getenv))
+
+	rest := fs.Args()
+	if len(rest) == 0 || rest[0] == "help" || rest[0] == "-h" || rest[0] == "--help" {
+		usage(stdout)
+		if len(rest) == 0 {
+			return exitInput
+		}
+		return exitOK
+	}
+	for _, c := range commands() {
+		if c.name != rest[0] {
+			continue
+		}
+		err := c.run(e, rest[1:])
+		if err == nil {
+			return exitOK
+		}
+		if errors.Is(err, errVerifyFailed) {
+			return exitFailure
+		}
+		fmt.Fprintf(stderr, "groundtruth %s: %s\n", c.name, oneLine(err))
+		if isInputError(err) {
+			return exitInput
+		}
+		return exitFailure
+	}
+	fmt.Fprintf(stderr, "groundtruth: unknown command %q: see groundtruth help\n", rest[0])
+	return exitInput
+}
+
+func isInputError(err error) bool {
+	var ie *inputError
+	var ce *casefile.Error
+	return errors.As(err, &ie) || errors.As(err, &ce)
+}
+
+func oneLine(err error) string {
+	return strings.Join(strings.Fields(err.Error()), " ")
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "usage: groundtruth [--data DIR] [--as NAME] COMMAND [ARGS]")
+	fmt.Fprintln(w)
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-10s %-40s %s\n", c.name, c.args, c.summary)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Exit status: 0 success, 1 failure, 2 bad usage or input. See docs/cli.md.")
+}
+
+func firstOf(vs ...string) string {
+	for _, v := range vs {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+func loginName(getenv func(string) string) string {
+	if u := getenv("USER"); u != "" {
+		return u
+	}
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		return u.Username
+	}
+	return "unknown"
+}
+
+// flags returns a flag set for a subcommand. Parse with parseInterspersed so
+// that flags may follow the positional arguments.
+func flags(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	return fs
+}
+
+// parseInterspersed parses flags found anywhere in args and returns the
+// positional arguments. "--" ends flag parsing.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, badInput("%v: see groundtruth help", err)
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		if args[0] == "--" {
+			return append(pos, args[1:]...), nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+// Data directory layout.
+const (
+	dbFile    = "groundtruth.db"
+	lockerDir = "locker"
+)
+
+// open opens an initialised data directory.
+func (e *env) open() (*store.Store, *locker.Locker, error) {
+	db := filepath.Join(e.data, dbFile)
+	if _, err := os.Stat(db); err != nil {
+		return nil, nil, badInput("no groundtruth data directory at %s: run groundtruth --data %s init, or pass --data", e.data, e.data)
+	}
+	st, err := store.Open(e.ctx, db)
+	if err != nil {
+		return nil, nil, err
+	}
+	lk, err := locker.Open(filepath.Join(e.data, lockerDir))
+	if err != nil {
+		st.Close()
+		return nil, nil, err
+	}
+	return st, lk, nil
+}
+
+func (e *env) change(reason string) store.Change {
+	return store.Change{By: e.user, At: e.now(), Reason: reason}
+}
+
+func runInit(e *env, args []string) error {
+	if _, err := parseInterspersed(flags("init"), args); err != nil {
+		return err
+	}
+	return e.initData()
+}
+
+func (e *env) initData() error {
+	if err := os.MkdirAll(e.data, 0o750); err != nil {
+		return fmt.Errorf("create data directory: %w", err)
+	}
+	st, err := store.Create(e.ctx, filepath.Join(e.data, dbFile))
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if _, err := locker.Open(filepath.Join(e.data, lockerDir)); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "initialised %s (schema version %d)\n", e.data, store.LatestVersion())
+	return nil
+}
+
+func runMigrate(e *env, args []string) error {
+	if _, err := parseInterspersed(flags("migrate"), args); err != nil {
+		return err
+	}
+	db := filepath.Join(e.data, dbFile)
+	if _, err := os.Stat(db); err != nil {
+		return badInput("no groundtruth data directory at %s: run groundtruth init", e.data)
+	}
+	st, err := store.Create(e.ctx, db)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	fmt.Fprintf(e.stdout, "%s is at schema version %d\n", e.data, store.LatestVersion())
+	return nil
+}

@@ -1,0 +1,159 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+
+	"groundtruth/internal/record"
+	"groundtruth/internal/store"
+)
+
+func runEvidence(e *env, args []string) error {
+	fs := flags("evidence")
+	asJSON := fs.Bool("json", false, "print JSON")
+	incident := fs.String("incident", "", "only items of this incident")
+	if _, err := parseInterspersed(fs, args); err != nil {
+		return err
+	}
+	st, _, err := e.open()
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	var list []*store.Stored
+	if *incident != "" {
+		list, err = st.Referring(e.ctx, record.KindEvidence, record.KindIncident, *incident)
+	} else {
+		list, err = st.List(e.ctx, record.KindEvidence)
+	}
+	if err != nil {
+		return err
+	}
+	items := make([]*record.Evidence, 0, len(list))
+	for _, s := range list {
+		items = append(items, s.Record.(*record.Evidence))
+	}
+	if *asJSON {
+		return writeJSON(e.stdout, items)
+	}
+	for _, ev := range items {
+		printEvidenceLine(e.stdout, ev)
+	}
+	return nil
+}
+
+func printEvidenceLine(w io.Writer, ev *record.Evidence) {
+	flags := ""
+	if ev.Placeholder {
+		flags += " PLACEHOLDER"
+	}
+	if ev.Graphic {
+		flags += " graphic"
+	}
+	if ev.PersonalData {
+		flags += " personal-data"
+	}
+	fmt.Fprintf(w, "  - %s  %s  %s  %d bytes%s  %s\n", ev.Slug, ev.SHA256[:16], ev.MediaType, ev.Size, flags, firstOf(ev.Title, ev.Filename))
+	for _, s := range sortedSightings(ev.Sightings) {
+		fmt.Fprintf(w, "      seen %s %s %s posted %s\n", firstOf(s.Platform, "?"), firstOf(s.Channel, ""), s.URL, firstOf(s.PostedAt.String(), "unknown"))
+	}
+}
+
+// sortedSightings orders sightings by posting time, unknown times last: the
+// first is the earliest known appearance.
+func sortedSightings(in []record.Sighting) []record.Sighting {
+	out := slices.Clone(in)
+	slices.SortStableFunc(out, func(a, b record.Sighting) int {
+		switch {
+		case a.PostedAt.IsZero() && b.PostedAt.IsZero():
+			return 0
+		case a.PostedAt.IsZero():
+			return 1
+		case b.PostedAt.IsZero():
+			return -1
+		}
+		return a.PostedAt.Std().Compare(b.PostedAt.Std())
+	})
+	return out
+}
+
+func showEvidence(e *env, ev *record.Evidence, asJSON bool) error {
+	if asJSON {
+		return writeJSON(e.stdout, ev)
+	}
+	printEvidenceLine(e.stdout, ev)
+	fmt.Fprintf(e.stdout, "    sha256:   %s\n    filename: %s\n    added:    %s by %s\n", ev.SHA256, ev.Filename, ev.AddedAt, ev.AddedBy)
+	if ev.Credit != "" {
+		fmt.Fprintf(e.stdout, "    credit:   %s\n", ev.Credit)
+	}
+	return nil
+}
+
+func runTallies(e *env, args []string) error {
+	fs := flags("tallies")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if _, err := parseInterspersed(fs, args); err != nil {
+		return err
+	}
+	st, _, err := e.open()
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	list, err := st.List(e.ctx, record.KindTally)
+	if err != nil {
+		return err
+	}
+	out := make([]*record.Tally, 0, len(list))
+	for _, s := range list {
+		out = append(out, s.Record.(*record.Tally))
+	}
+	if *asJSON {
+		return writeJSON(e.stdout, out)
+	}
+	for _, t := range out {
+		fmt.Fprintf(e.stdout, "  - %s: %s as of %s: killed %s, injured %s (%s)\n", t.Issuer, t.Scope.Description, t.AsOf, countText(t.Killed), countText(t.Injured), t.Slug)
+	}
+	return nil
+}
+
+func runHistory(e *env, args []string) error {
+	fs := flags("history")
+	asJSON := fs.Bool("json", false, "print JSON")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 2 || !record.Kind(pos[0]).Valid() {
+		return badInput("give a kind and a slug: groundtruth history KIND SLUG, KIND one of %v", record.Kinds)
+	}
+	st, _, err := e.open()
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	hist, err := st.History(e.ctx, record.Kind(pos[0]), pos[1])
+	if errors.Is(err, store.ErrNotFound) {
+		return badInput("no %s with slug %q: check the kind and slug", pos[0], pos[1])
+	}
+	if err != nil {
+		return err
+	}
+	for i := range hist {
+		if v, ok := hist[i].Record.(*record.Victim); ok {
+			pub := v.Public()
+			hist[i].Record = &pub
+		}
+	}
+	if *asJSON {
+		return writeJSON(e.stdout, hist)
+	}
+	for _, v := range hist {
+		fmt.Fprintf(e.stdout, "v%d %s %s by %s: %s\n", v.Version, v.At.UTC().Format("2006-01-02T15:04:05Z"), v.Op, v.By, v.Reason)
+	}
+	return nil
+}

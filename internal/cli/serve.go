@@ -1,0 +1,97 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"groundtruth/internal/casefile"
+	"groundtruth/internal/demo"
+	"groundtruth/internal/store"
+	"groundtruth/internal/web"
+)
+
+func runServe(e *env, args []string) error {
+	fs := flags("serve")
+	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
+	if _, err := parseInterspersed(fs, args); err != nil {
+		return err
+	}
+	st, _, err := e.open()
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	return e.serve(st, *addr)
+}
+
+func (e *env) serve(st *store.Store, addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return badInput("cannot listen on %s: %v: choose another --addr", addr, err)
+	}
+	srv := &http.Server{
+		Handler:           web.New(st, e.log),
+		ReadHeaderTimeout: 10 * time.Second,
+	}
+	fmt.Fprintf(e.stdout, "serving %s on http://%s/\n", e.data, ln.Addr())
+	e.log.InfoContext(e.ctx, "serving", slog.String("addr", ln.Addr().String()))
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-e.ctx.Done():
+		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := srv.Shutdown(shutdown); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+		return nil
+	}
+}
+
+// runDemo makes a fresh data directory (a new temporary one unless --data
+// names an empty or missing directory), loads the built-in case and serves
+// it.
+func runDemo(e *env, args []string) error {
+	fs := flags("demo")
+	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
+	if _, err := parseInterspersed(fs, args); err != nil {
+		return err
+	}
+	if e.data == "groundtruth-data" { // neither --data nor GROUNDTRUTH_DATA
+		dir, err := os.MkdirTemp("", "groundtruth-demo-")
+		if err != nil {
+			return err
+		}
+		e.data = dir
+	} else if entries, err := os.ReadDir(e.data); err == nil && len(entries) > 0 {
+		return badInput("%s is not empty: the demo needs a fresh data directory; name a new one with --data", e.data)
+	}
+	if err := e.initData(); err != nil {
+		return err
+	}
+	st, lk, err := e.open()
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	f, err := casefile.Parse(demo.Name, demo.CaseFile())
+	if err != nil {
+		return err
+	}
+	sum, err := casefile.Load(e.ctx, st, lk, f, e.change("load the built-in case"))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "loaded the built-in case: %d records\n", sum.Created+sum.Updated+sum.Unchanged)
+	return e.serve(st, *addr)
+}

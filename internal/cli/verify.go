@@ -1,0 +1,89 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+
+package cli
+
+import (
+	"errors"
+	"fmt"
+
+	"groundtruth/internal/locker"
+	"groundtruth/internal/record"
+)
+
+// errVerifyFailed is returned by verify after it has printed its findings,
+// so that Run exits 1 without printing another line.
+var errVerifyFailed = errors.New("verify found problems")
+
+// runVerify re-hashes every original the database acknowledges and checks
+// that database and locker agree. Each problem is printed on its own line
+// naming the item; files in the locker that no record acknowledges (left by
+// an interrupted ingest) are reported but are not problems, since nothing
+// was acknowledged for them.
+func runVerify(e *env, args []string) error {
+	if _, err := parseInterspersed(flags("verify"), args); err != nil {
+		return err
+	}
+	st, lk, err := e.open()
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	var problems []string
+	blobs, err := st.Blobs(e.ctx)
+	if err != nil {
+		return err
+	}
+	held := make(map[string]bool, len(blobs))
+	for _, b := range blobs {
+		held[b.SHA256] = true
+	}
+	items, err := st.List(e.ctx, record.KindEvidence)
+	if err != nil {
+		return err
+	}
+	slugOf := map[string]string{}
+	for _, s := range items {
+		ev := s.Record.(*record.Evidence)
+		slugOf[ev.SHA256] = ev.Slug
+		if !held[ev.SHA256] {
+			problems = append(problems, fmt.Sprintf("evidence %s: original %s is not recorded in the blob table", ev.Slug, ev.SHA256))
+		}
+	}
+	for _, b := range blobs {
+		name := "original " + b.SHA256
+		if slug, ok := slugOf[b.SHA256]; ok {
+			name = "evidence " + slug + " (" + b.SHA256 + ")"
+		}
+		switch err := lk.Check(b.SHA256); {
+		case errors.Is(err, locker.ErrNotFound):
+			problems = append(problems, name+": the original is missing from the locker")
+		case errors.Is(err, locker.ErrIntegrity):
+			problems = append(problems, name+": the original's bytes have changed")
+		case err != nil:
+			problems = append(problems, name+": "+err.Error())
+		}
+	}
+	orphans := 0
+	if err := lk.Walk(func(sum string) error {
+		if !held[sum] {
+			orphans++
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+
+	for _, p := range problems {
+		fmt.Fprintf(e.stdout, "PROBLEM %s\n", p)
+	}
+	if orphans > 0 {
+		fmt.Fprintf(e.stdout, "note: %d file(s) in the locker are not acknowledged by any record (left by an interrupted ingest; ingesting the same file again adopts it)\n", orphans)
+	}
+	if len(problems) > 0 {
+		fmt.Fprintf(e.stdout, "verify: %d problem(s) in %d original(s)\n", len(problems), len(blobs))
+		return errVerifyFailed
+	}
+	fmt.Fprintf(e.stdout, "verify: ok, %d original(s) re-hashed, %d evidence item(s)\n", len(blobs), len(items))
+	return nil
+}

@@ -1,0 +1,115 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+
+// Package web serves groundtruth's web interface. For now it is one plain
+// page that lists the published incidents, and a health check.
+package web
+
+import (
+	"embed"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"groundtruth/internal/record"
+	"groundtruth/internal/store"
+)
+
+//go:embed templates
+var templateFS embed.FS
+
+var pages = template.Must(template.ParseFS(templateFS, "templates/*.html"))
+
+type server struct {
+	st  *store.Store
+	log *slog.Logger
+}
+
+// New returns the web interface's handler.
+func New(st *store.Store, log *slog.Logger) http.Handler {
+	s := &server{st: st, log: log}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{$}", s.listIncidents)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
+	return securityHeaders(mux)
+}
+
+func securityHeaders(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		w.Header().Set("Referrer-Policy", "no-referrer")
+		h.ServeHTTP(w, r)
+	})
+}
+
+type incidentRow struct {
+	Slug, Title, Dates, Precision, Place, EventType, SubEventType string
+}
+
+func (s *server) listIncidents(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	list, err := s.st.List(ctx, record.KindIncident)
+	if err != nil {
+		s.log.ErrorContext(ctx, "list incidents", slog.Any("error", err))
+		http.Error(w, "could not list incidents", http.StatusInternalServerError)
+		return
+	}
+	places := map[string]string{}
+	var data struct {
+		Incidents   []incidentRow
+		Unpublished int
+	}
+	for _, st := range list {
+		i := st.Record.(*record.Incident)
+		if i.Status != "published" {
+			data.Unpublished++
+			continue
+		}
+		row := incidentRow{Slug: i.Slug, Title: i.Title, Dates: i.Start.String(), Precision: string(i.TimePrecision),
+			EventType: i.EventType, SubEventType: i.SubEventType}
+		if !i.End.IsZero() && i.End.String() != i.Start.String() {
+			row.Dates += " – " + i.End.String()
+		}
+		if i.Place != "" {
+			if _, ok := places[i.Place]; !ok {
+				places[i.Place] = s.placeName(r, i.Place)
+			}
+			row.Place = places[i.Place]
+		}
+		data.Incidents = append(data.Incidents, row)
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	if err := pages.ExecuteTemplate(w, "incidents.html", data); err != nil {
+		s.log.ErrorContext(ctx, "render incidents", slog.Any("error", err))
+	}
+}
+
+// placeName shows a place with its other names, so that no side's name is
+// the only one given: "Xankandi (Stepanakert, Khankendi, …)".
+func (s *server) placeName(r *http.Request, slug string) string {
+	p, err := s.st.Get(r.Context(), record.KindPlace, slug)
+	if err != nil {
+		return slug
+	}
+	pl := p.Record.(*record.Place)
+	var others []string
+	for _, n := range pl.Names {
+		if n.Name != pl.Name && !contains(others, n.Name) {
+			others = append(others, n.Name)
+		}
+	}
+	if len(others) == 0 {
+		return pl.Name
+	}
+	return pl.Name + " (" + strings.Join(others, ", ") + ")"
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
