@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: AGPL-3.0-or-later
+// SPDX-License-Identifier: Apache-2.0
 
 // Command groundtruth preserves, verifies and publishes evidence of alleged
 // war crimes and civilian harm. See docs/cli.md.

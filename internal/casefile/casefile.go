@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: AGPL-3.0-or-later
+// SPDX-License-Identifier: Apache-2.0
 
 // Package casefile reads groundtruth case files: versioned YAML documents
 // that hold a whole case as records (see docs/casefile.md).

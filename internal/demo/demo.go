@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: AGPL-3.0-or-later
+// SPDX-License-Identifier: Apache-2.0
 
 // Package demo holds the built-in case: the reporting of October 2020 on
 // the war in Nagorno-Karabakh (the Hadrut execution videos, the Ganja

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: AGPL-3.0-or-later
+// SPDX-License-Identifier: Apache-2.0
 
 // Package locker stores originals by content: each file lives at
 // aa/bb/<sha256 hex> under the locker's root, where aa and bb are the first

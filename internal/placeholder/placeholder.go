@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: AGPL-3.0-or-later
+// SPDX-License-Identifier: Apache-2.0
 
 // Package placeholder draws stand-in images for media whose bytes are not
 // held, such as the footage described in the built-in case. Each image says

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: AGPL-3.0-or-later
+// SPDX-License-Identifier: Apache-2.0
 
 // Package store keeps case records, their history and the index of the
 // locker's originals in a SQL database (SQLite for one investigator;

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: AGPL-3.0-or-later
+// SPDX-License-Identifier: Apache-2.0
 
 // Package web serves groundtruth's web interface. For now it is one plain
 // page that lists the published incidents, and a health check.

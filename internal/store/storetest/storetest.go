@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: AGPL-3.0-or-later
+// SPDX-License-Identifier: Apache-2.0
 
 // Package storetest is the contract suite every store backend must pass.
 // A backend's test calls Run with a function that opens a fresh, empty,

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Runs groundtruth's benchmarks and writes docs/benchmarks.md with the
+# machine and the command, so that numbers can be compared run to run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+out=$(mktemp)
+cmd="go test -run '^\$' -bench . -benchmem -count 3 ./internal/..."
+eval "$cmd" | tee "$out"
+
+cpu=$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -n1)
+{
+  echo "# Benchmarks"
+  echo
+  echo "Written by \`make bench\` (scripts/bench.sh). Tests assert correctness only; speed lives here."
+  echo
+  echo "- date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  echo "- machine: $(nproc) cores${cpu:+, $cpu}, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo) memory, $(uname -sr)"
+  echo "- disk: $(df -h . | awk 'NR==2 {print $1}')"
+  echo "- go: $(go version | cut -d' ' -f3-)"
+  echo "- command: \`$cmd\`"
+  echo
+  echo "What each measures:"
+  echo
+  echo "- \`BenchmarkIngest\`: one acknowledged ingest of a new 4 KiB file (locker write with fsyncs, one durable SQLite transaction). ops/s is ingests per second."
+  echo "- \`BenchmarkPut1MiB\`: storing a new 1 MiB original in the locker."
+  echo "- \`BenchmarkCheck1MiB\`: re-hashing a stored 1 MiB original, the unit of work of \`verify\`."
+  echo "- \`BenchmarkParseDemo\`: parsing and validating the built-in case file."
+  echo "- \`BenchmarkReloadDemo\`: loading the built-in case into a database that already holds it."
+  echo
+  echo '```'
+  grep -E '^(Benchmark|goos|goarch|pkg|cpu)' "$out"
+  echo '```'
+} > docs/benchmarks.md
+rm -f "$out"
+echo "wrote docs/benchmarks.md"
