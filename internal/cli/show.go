@@ -228,7 +228,14 @@ func placeNames(p *record.Place) string {
 			names = append(names, n.Name)
 		}
 	}
-	return fmt.Sprintf("%s (%s) %.4f, %.4f", names[0], strings.Join(names[1:], ", "), p.Location.Lat, p.Location.Lon)
+	s := names[0]
+	if len(names) > 1 {
+		s += " (" + strings.Join(names[1:], ", ") + ")"
+	}
+	if p.Location != nil {
+		s += fmt.Sprintf(" %.4f, %.4f", p.Location.Lat, p.Location.Lon)
+	}
+	return s
 }
 
 func countText(c *record.Count) string {

@@ -42,10 +42,27 @@ type Assessment struct {
 	Evidence     []string     `yaml:"evidence,omitempty" json:"evidence,omitempty"`
 	// BasedOn lists assessments this one relies on; a finding based on
 	// another is not independent corroboration of it.
-	BasedOn   []string  `yaml:"based_on,omitempty" json:"based_on,omitempty"`
-	Location  *Location `yaml:"location,omitempty" json:"location,omitempty"` // geolocation only
-	Window    *Window   `yaml:"window,omitempty" json:"window,omitempty"`     // chronolocation only
+	BasedOn []string `yaml:"based_on,omitempty" json:"based_on,omitempty"`
+	// AboutClaims lists claims this assessment weighs: the desk's judgement
+	// of a party's statement is a record of its own, never an edit of it.
+	AboutClaims []string  `yaml:"about_claims,omitempty" json:"about_claims,omitempty"`
+	Location    *Location `yaml:"location,omitempty" json:"location,omitempty"` // geolocation: the subject point
+	// Camera and ViewDeg give, for a geolocation, where the camera stood and
+	// which way it looked (degrees clockwise from true north), when known.
+	Camera    *Location `yaml:"camera,omitempty" json:"camera,omitempty"`
+	ViewDeg   *float64  `yaml:"view_direction_deg,omitempty" json:"view_direction_deg,omitempty"`
+	Imagery   []Imagery `yaml:"reference_imagery,omitempty" json:"reference_imagery,omitempty"`
+	Window    *Window   `yaml:"window,omitempty" json:"window,omitempty"` // chronolocation only
 	SourceURL string    `yaml:"source_url,omitempty" json:"source_url,omitempty"`
+}
+
+// Imagery is reference imagery a geolocation was matched against. The
+// acquisition date matters: a building may have stood in one image and not
+// in the next.
+type Imagery struct {
+	Provider string `yaml:"provider" json:"provider"` // e.g. Maxar, Google Earth, Sentinel-2, Planet, street level
+	Acquired Time   `yaml:"acquired,omitempty" json:"acquired,omitzero"`
+	Ref      string `yaml:"ref,omitempty" json:"ref,omitempty"` // scene or image identifier
 }
 
 // Window is a chronolocation's bounding window.
@@ -92,6 +109,20 @@ func (a *Assessment) Validate() error {
 		c.fail("location", "is only for geolocation assessments")
 	}
 	c.location("location", a.Location, false)
+	c.location("camera", a.Camera, false)
+	if (a.Camera != nil || a.ViewDeg != nil || len(a.Imagery) > 0) && a.Type != Geolocation {
+		c.fail("camera", "camera, view_direction_deg and reference_imagery are only for geolocation assessments")
+	}
+	if a.ViewDeg != nil && (*a.ViewDeg < 0 || *a.ViewDeg >= 360) {
+		c.fail("view_direction_deg", "%v is out of range: give degrees clockwise from north, 0 to less than 360", *a.ViewDeg)
+	}
+	for i, im := range a.Imagery {
+		c.required(fieldf("reference_imagery[%d].provider", i), im.Provider)
+		c.time(fieldf("reference_imagery[%d].acquired", i), im.Acquired, false)
+	}
+	for i, s := range a.AboutClaims {
+		c.slug(fieldf("about_claims[%d]", i), s)
+	}
 	if a.Window != nil {
 		if a.Type != Chronolocation {
 			c.fail("window", "is only for chronolocation assessments")
@@ -116,6 +147,7 @@ func (a *Assessment) Refs() []Ref {
 	}
 	r.addAll("evidence", KindEvidence, a.Evidence)
 	r.addAll("based_on", KindAssessment, a.BasedOn)
+	r.addAll("about_claims", KindClaim, a.AboutClaims)
 	if a.Location != nil {
 		r.add("location.supplied_by", KindActor, a.Location.Supplier)
 	}

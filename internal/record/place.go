@@ -15,7 +15,7 @@ type Place struct {
 	Name      string      `yaml:"name" json:"name"`
 	Gazetteer string      `yaml:"gazetteer,omitempty" json:"gazetteer,omitempty"` // e.g. geonames:148105
 	Snapshot  Time        `yaml:"gazetteer_snapshot,omitempty" json:"gazetteer_snapshot,omitzero"`
-	Location  Location    `yaml:"location" json:"location"`
+	Location  *Location   `yaml:"location,omitempty" json:"location,omitempty"`
 	DeJure    string      `yaml:"de_jure_country,omitempty" json:"de_jure_country,omitempty"`
 	Control   []Control   `yaml:"de_facto_control,omitempty" json:"de_facto_control,omitempty"`
 	Names     []PlaceName `yaml:"names,omitempty" json:"names,omitempty"`
@@ -55,7 +55,7 @@ func (p *Place) Validate() error {
 		c.fail("gazetteer", "%q is not a gazetteer reference such as geonames:148105", p.Gazetteer)
 	}
 	c.time("gazetteer_snapshot", p.Snapshot, false)
-	c.location("location", &p.Location, false)
+	c.location("location", p.Location, false)
 	c.iso2("de_jure_country", p.DeJure, false)
 	for i, ctl := range p.Control {
 		f := fieldf("de_facto_control[%d]", i)
@@ -82,7 +82,9 @@ func (p *Place) Validate() error {
 
 func (p *Place) Refs() []Ref {
 	var r refs
-	r.add("location.supplied_by", KindActor, p.Location.Supplier)
+	if p.Location != nil {
+		r.add("location.supplied_by", KindActor, p.Location.Supplier)
+	}
 	for i, ctl := range p.Control {
 		r.add(fieldf("de_facto_control[%d].by", i), KindActor, ctl.By)
 	}
