@@ -24,18 +24,14 @@ func runEvidence(e *env, args []string) error {
 		return err
 	}
 	defer st.Close()
-	var list []*store.Stored
+	var items []*record.Evidence
 	if *incident != "" {
-		list, err = st.Referring(e.ctx, record.KindEvidence, record.KindIncident, *incident)
+		items, err = records[*record.Evidence](st.Referring(e.ctx, record.KindEvidence, record.KindIncident, *incident))
 	} else {
-		list, err = st.List(e.ctx, record.KindEvidence)
+		items, err = records[*record.Evidence](st.List(e.ctx, record.KindEvidence))
 	}
 	if err != nil {
 		return err
-	}
-	items := make([]*record.Evidence, 0, len(list))
-	for _, s := range list {
-		items = append(items, s.Record.(*record.Evidence))
 	}
 	if *asJSON {
 		return writeJSON(e.stdout, items)
@@ -104,13 +100,9 @@ func runTallies(e *env, args []string) error {
 		return err
 	}
 	defer st.Close()
-	list, err := st.List(e.ctx, record.KindTally)
+	out, err := records[*record.Tally](st.List(e.ctx, record.KindTally))
 	if err != nil {
 		return err
-	}
-	out := make([]*record.Tally, 0, len(list))
-	for _, s := range list {
-		out = append(out, s.Record.(*record.Tally))
 	}
 	if *asJSON {
 		return writeJSON(e.stdout, out)

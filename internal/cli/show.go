@@ -53,13 +53,12 @@ func runIncidents(e *env, args []string) error {
 		return err
 	}
 	defer st.Close()
-	list, err := st.List(e.ctx, record.KindIncident)
+	list, err := records[*record.Incident](st.List(e.ctx, record.KindIncident))
 	if err != nil {
 		return err
 	}
 	out := make([]incidentSummary, 0, len(list))
-	for _, s := range list {
-		i := s.Record.(*record.Incident)
+	for _, i := range list {
 		out = append(out, incidentSummary{i.Slug, i.Title, i.Start, i.End, i.TimePrecision, i.Place, i.EventType, i.SubEventType, i.Status})
 	}
 	if *asJSON {
@@ -157,15 +156,21 @@ func buildIncidentView(e *env, st *store.Store, s *store.Stored) (*incidentView,
 
 // referring fills out with the records of kind that refer to an incident.
 func referring[T record.Record](e *env, st *store.Store, incident string, kind record.Kind, out *[]T) error {
-	list, err := st.Referring(e.ctx, kind, record.KindIncident, incident)
+	var err error
+	*out, err = records[T](st.Referring(e.ctx, kind, record.KindIncident, incident))
+	return err
+}
+
+// records converts stored records to their concrete type.
+func records[T record.Record](list []*store.Stored, err error) ([]T, error) {
 	if err != nil {
-		return err
+		return nil, err
 	}
-	*out = make([]T, 0, len(list))
+	out := make([]T, 0, len(list))
 	for _, s := range list {
-		*out = append(*out, s.Record.(T))
+		out = append(out, s.Record.(T))
 	}
-	return nil
+	return out, nil
 }
 
 func printIncident(w io.Writer, v *incidentView) {
@@ -248,8 +253,15 @@ func countText(c *record.Count) string {
 		}
 		return fmt.Sprint(*p)
 	}
-	if c.Best != nil && c.Low == nil && c.High == nil {
+	switch {
+	case c.Low == nil && c.High == nil:
 		return part(c.Best)
+	case c.Best == nil && c.High == nil:
+		return "at least " + part(c.Low)
+	case c.Best == nil && c.Low == nil:
+		return "at most " + part(c.High)
+	case c.Best == nil:
+		return part(c.Low) + "–" + part(c.High)
 	}
 	return fmt.Sprintf("%s (range %s–%s)", part(c.Best), part(c.Low), part(c.High))
 }
