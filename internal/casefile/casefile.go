@@ -138,8 +138,8 @@ func Parse(name string, data []byte) (*File, error) {
 	}
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
-		line, msg := yamlError(err)
-		return nil, fail(line, "", "malformed YAML: %s: fix the syntax at that line", msg)
+		line, _, msg := yamlError(err, nil)
+		return nil, fail(line, "", "%s", msg)
 	}
 	if root.Kind != yaml.DocumentNode || len(root.Content) == 0 || root.Content[0].Kind != yaml.MappingNode {
 		return nil, fail(1, "", "a case file is a YAML mapping that starts with groundtruth_casefile: %d", Version)
@@ -150,8 +150,8 @@ func Parse(name string, data []byte) (*File, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(&doc); err != nil {
-		line, msg := yamlError(err)
-		return nil, fail(line, "", "%s", msg)
+		line, field, msg := yamlError(err, &root)
+		return nil, fail(line, field, "%s", msg)
 	}
 	if doc.Format == nil {
 		return nil, fail(1, "groundtruth_casefile", "is missing: start the file with groundtruth_casefile: %d", Version)
@@ -226,6 +226,9 @@ func Parse(name string, data []byte) (*File, error) {
 		if e.Record == nil || reflect.ValueOf(e.Record).IsNil() {
 			return nil, fail(e.Line, e.Path, "is empty: give the record's fields or remove the item")
 		}
+		if err := checkCoordinates(e.node); err != nil {
+			return nil, f.fieldError(e, err)
+		}
 		if err := e.Record.Validate(); err != nil {
 			return nil, f.fieldError(e, err)
 		}
@@ -243,6 +246,24 @@ func Parse(name string, data []byte) (*File, error) {
 	return f, nil
 }
 
+// checkCoordinates refuses a location that lacks lat or lon. The decoder
+// would read a missing coordinate as 0, a real place (in the Gulf of
+// Guinea) that no investigator meant.
+func checkCoordinates(n *yaml.Node) error {
+	for _, field := range []string{"location", "camera"} {
+		loc := mapValue(n, field)
+		if loc == nil || loc.Kind != yaml.MappingNode {
+			continue
+		}
+		for _, key := range []string{"lat", "lon"} {
+			if mapValue(loc, key) == nil {
+				return &record.FieldError{Field: field + "." + key, Msg: "is required: give both lat and lon in WGS84 degrees"}
+			}
+		}
+	}
+	return nil
+}
+
 func checkEvidenceSource(ev *record.Evidence, file string) error {
 	switch {
 	case file != "" && ev.Placeholder:
@@ -250,7 +271,7 @@ func checkEvidenceSource(ev *record.Evidence, file string) error {
 	case file == "" && !ev.Placeholder:
 		return &record.FieldError{Field: "file", Msg: "is required: give the path of the original, or placeholder: true for a labelled stand-in"}
 	case ev.Placeholder && ev.Title == "":
-		return &record.FieldError{Field: "title", Msg: "is required for a placeholder: it is printed on the generated image"}
+		return &record.FieldError{Field: "title", Msg: "is required for a placeholder: say what the missing media shows"}
 	}
 	return nil
 }
@@ -337,35 +358,123 @@ func lineOf(top *yaml.Node, path string) int {
 var (
 	yamlLineRE   = regexp.MustCompile(`line (\d+): `)
 	unknownRE    = regexp.MustCompile(`field (\S+) not found in type (\S+)`)
-	cannotReadRE = regexp.MustCompile("cannot unmarshal !!(\\w+) `(.*)` into (\\S+)")
+	cannotReadRE = regexp.MustCompile("cannot unmarshal !!(\\w+)(?: `(.*)`)? into (\\S+)")
 	alreadySetRE = regexp.MustCompile(`mapping key "(.*)" already defined at line (\d+)`)
+	// Parser (not scanner) errors of yaml.v3 carry the 0-based line where
+	// the enclosing block or list starts; scanner errors carry the 1-based
+	// line of the problem.
+	parserErrRE = regexp.MustCompile(`^did not find expected (key|node content|',' or '[\]}]'|'-' indicator|<document start>)`)
 )
 
-// yamlError turns a yaml.v3 error into a line and a one-line message.
-func yamlError(err error) (int, string) {
-	msg := err.Error()
+// yamlError turns a yaml.v3 error into a line, the path of the field at
+// that line (when the file parsed far enough to know it) and a one-line
+// message.
+func yamlError(err error, top *yaml.Node) (line int, field, msg string) {
+	msg = err.Error()
 	var te *yaml.TypeError
 	if errors.As(err, &te) && len(te.Errors) > 0 {
 		msg = te.Errors[0] // the first problem; fixing it shows the next
 	}
 	msg = strings.TrimPrefix(msg, "yaml: ")
-	line := 0
 	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
 		line, _ = strconv.Atoi(m[1])
 		msg = strings.Replace(msg, m[0], "", 1)
 	}
+	if parserErrRE.MatchString(msg) {
+		line++
+		return line, "", fmt.Sprintf("malformed YAML: %s in the block that starts at line %d: check the indentation and brackets from there on", msg, line)
+	}
+	if top == nil {
+		return line, "", "malformed YAML: " + msg + ": fix the syntax at that line"
+	}
+	key, value := "", ""
+	if m := cannotReadRE.FindStringSubmatch(msg); m != nil {
+		value = m[2]
+	}
+	if m := unknownRE.FindStringSubmatch(msg); m != nil {
+		key = m[1]
+	}
+	field = pathAt(top, line, key, value)
 	switch {
 	case unknownRE.MatchString(msg):
 		m := unknownRE.FindStringSubmatch(msg)
 		msg = fmt.Sprintf("unknown field %q in %s: check the spelling against docs/casefile.md", m[1], typeName(m[2]))
 	case cannotReadRE.MatchString(msg):
 		m := cannotReadRE.FindStringSubmatch(msg)
-		msg = fmt.Sprintf("cannot read %s %q as %s: check the value's type against docs/casefile.md", m[1], m[2], typeName(m[3]))
+		got := yamlKind(m[1])
+		if m[2] != "" {
+			got += fmt.Sprintf(" %q", m[2])
+		}
+		msg = fmt.Sprintf("cannot read %s as %s: check the value against docs/casefile.md", got, typeName(m[3]))
 	case alreadySetRE.MatchString(msg):
 		m := alreadySetRE.FindStringSubmatch(msg)
 		msg = fmt.Sprintf("key %q appears twice (first at line %s): keep one", m[1], m[2])
 	}
-	return line, strings.ReplaceAll(msg, "\n", " ")
+	return line, field, strings.ReplaceAll(msg, "\n", " ")
+}
+
+// pathAt returns the path of the field on the given line, such as
+// "victims[1].age", or "" when none is. Where several fields share the line
+// (a flow mapping such as {lat: 1, lon: 2}), the one named key or whose
+// value is value wins, then the deepest.
+func pathAt(n *yaml.Node, line int, key, value string) string {
+	best, bestScore := "", -1
+	var walk func(n *yaml.Node, prefix string, depth int)
+	consider := func(p string, v *yaml.Node, depth int) {
+		score := depth
+		if (value != "" && v.Kind == yaml.ScalarNode && v.Value == value) || (key != "" && strings.HasSuffix(p, "."+key)) {
+			score += 1000
+		}
+		if score > bestScore {
+			best, bestScore = p, score
+		}
+	}
+	walk = func(n *yaml.Node, prefix string, depth int) {
+		switch n.Kind {
+		case yaml.DocumentNode:
+			for _, c := range n.Content {
+				walk(c, prefix, depth)
+			}
+		case yaml.MappingNode:
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				k, v := n.Content[i], n.Content[i+1]
+				p := k.Value
+				if prefix != "" {
+					p = prefix + "." + k.Value
+				}
+				if k.Line == line {
+					consider(p, v, depth)
+				}
+				walk(v, p, depth+1)
+			}
+		case yaml.SequenceNode:
+			for i, c := range n.Content {
+				p := fmt.Sprintf("%s[%d]", prefix, i)
+				if c.Kind == yaml.ScalarNode && c.Line == line {
+					consider(p, c, depth)
+				}
+				walk(c, p, depth+1)
+			}
+		}
+	}
+	walk(n, "", 0)
+	return best
+}
+
+func yamlKind(tag string) string {
+	switch tag {
+	case "seq":
+		return "a list"
+	case "map":
+		return "a mapping"
+	case "int", "float":
+		return "the number"
+	case "bool":
+		return "the boolean"
+	case "null":
+		return "an empty value"
+	}
+	return "the text"
 }
 
 // typeName turns a Go type in a decoder message into words a case-file
@@ -380,14 +489,26 @@ func typeName(t string) string {
 		return "a number"
 	case "bool":
 		return "true or false"
-	case "string":
+	case "string", "Kind", "ActorKind", "Reliability", "Credibility", "Likelihood", "Confidence",
+		"Verification", "Status", "Precision", "WeaponClass", "ConsentType", "AssessmentKind",
+		"Topic", "Stance", "TimePrecision", "IncidentStatus":
 		return "text"
+	case "Time":
+		return "a date or time"
 	case "document":
 		return "the case file"
 	case "EvidenceEntry":
 		return "an evidence item"
+	case "Count":
+		return "a count (low, best, high)"
+	case "Location":
+		return "a location (lat, lon)"
 	}
-	return "a " + strings.ToLower(t) + " record"
+	name := strings.ToLower(t)
+	if strings.ContainsRune("aeiou", rune(name[0])) {
+		return "an " + name + " record"
+	}
+	return "a " + name + " record"
 }
 
 func invalidUTF8(b []byte) int {

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"slices"
 
 	"groundtruth/internal/evidence"
 	"groundtruth/internal/locker"
@@ -32,9 +31,10 @@ type Summary struct {
 // under another slug) runs before anything is written, and the records are
 // written in one transaction. Loading the same file again changes nothing.
 //
-// Sightings are merged, never dropped: a sighting recorded by an ingest
-// survives a reload of a file that does not list it. The time and person
-// that first added an item are kept.
+// Evidence is merged, never stripped: a sighting, an incident or a
+// sensitivity flag recorded by an ingest survives a reload of a file that
+// does not list it (see record.Evidence.Absorb). The time and person that
+// first added an item are kept.
 func Load(ctx context.Context, st *store.Store, lk *locker.Locker, f *File, c store.Change) (*Summary, error) {
 	if err := f.checkRefs(ctx, st); err != nil {
 		return nil, err
@@ -46,7 +46,10 @@ func Load(ctx context.Context, st *store.Store, lk *locker.Locker, f *File, c st
 		}
 		ev := e.Record.(*record.Evidence)
 		if ev.Placeholder {
-			sources[i] = placeholder.PNG(ev.Title, PlaceholderNote)
+			// The image depends on the slug alone: slugs are unique, so two
+			// placeholders never share bytes, and the title stays free to be
+			// corrected without changing an original.
+			sources[i] = placeholder.PNG("Evidence item "+ev.Slug, PlaceholderNote)
 			continue
 		}
 		b, err := readOriginal(e.File)
@@ -154,6 +157,12 @@ func (f *File) checkOriginals(ctx context.Context, st *store.Store, sources map[
 			return f.FieldError(e, "slug", fmt.Sprintf("holds the same bytes as evidence %q: list an original once and link the incidents to it", other))
 		}
 		seen[sum] = ev.Slug
+		switch held, err := st.EvidenceBySHA256(ctx, sum); {
+		case err == nil && held.Slug != ev.Slug:
+			return f.FieldError(e, "slug", fmt.Sprintf("these bytes are already evidence %q: use that slug", held.Slug))
+		case err != nil && !errors.Is(err, store.ErrNotFound):
+			return err
+		}
 		cur, err := st.Get(ctx, record.KindEvidence, ev.Slug)
 		if err == nil {
 			if held := cur.Record.(*record.Evidence).SHA256; held != sum {
@@ -185,17 +194,7 @@ func mergeEvidence(tx *store.Tx, ev *record.Evidence, sum string, size int64, me
 		return nil, fmt.Errorf("these bytes are already evidence %q: use that slug", cur.Slug)
 	}
 	out.AddedBy, out.AddedAt = cur.AddedBy, cur.AddedAt
-	out.Sightings = slices.Clone(ev.Sightings)
-	for _, s := range cur.Sightings {
-		if !out.HasSighting(s) {
-			out.Sightings = append(out.Sightings, s)
-		}
-	}
-	for _, inc := range cur.Incidents {
-		if !slices.Contains(out.Incidents, inc) {
-			out.Incidents = append(out.Incidents, inc)
-		}
-	}
+	out.Absorb(cur)
 	return &out, nil
 }
 

@@ -96,7 +96,7 @@ func TestLoadIdempotent(t *testing.T) {
 	}
 }
 
-func TestLoadKeepsIngestedSightings(t *testing.T) {
+func TestLoadKeepsWhatIngestAdded(t *testing.T) {
 	fx := newFixture(t)
 	clip := filepath.Join(fx.dir, "clip.mp4")
 	os.WriteFile(clip, []byte("\x00\x00\x00\x18ftypisom shelling clip"), 0o600)
@@ -104,7 +104,7 @@ func TestLoadKeepsIngestedSightings(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := evidence.Ingest(t.Context(), fx.st, fx.lk, evidence.Input{Path: clip,
-		Sighting: &record.Sighting{URL: "https://x.com/someone/status/9", Platform: "x"}},
+		Sighting: &record.Sighting{URL: "https://x.com/someone/status/9", Platform: "x"}, PersonalData: true},
 		store.Change{By: "ana", Reason: "seen again", At: time.Now()})
 	if err != nil {
 		t.Fatal(err)
@@ -113,8 +113,12 @@ func TestLoadKeepsIngestedSightings(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, _ := fx.st.Get(t.Context(), record.KindEvidence, "clip")
-	if n := len(got.Record.(*record.Evidence).Sightings); n != 2 {
+	ev := got.Record.(*record.Evidence)
+	if n := len(ev.Sightings); n != 2 {
 		t.Errorf("after reload the item has %d sightings, want 2 (the ingested one kept)", n)
+	}
+	if !ev.PersonalData {
+		t.Error("reloading the case file cleared the personal-data flag set by ingest")
 	}
 }
 

@@ -45,14 +45,15 @@ func badInput(format string, args ...any) error {
 // env is what every command gets: where the data is, who is acting, and
 // where to write.
 type env struct {
-	ctx    context.Context
-	data   string
-	user   string
-	stdout io.Writer
-	stderr io.Writer
-	stdin  io.Reader
-	log    *slog.Logger
-	now    func() time.Time
+	ctx       context.Context
+	data      string
+	dataGiven bool // --data or GROUNDTRUTH_DATA named the directory
+	user      string
+	stdout    io.Writer
+	stderr    io.Writer
+	stdin     io.Reader
+	log       *slog.Logger
+	now       func() time.Time
 }
 
 type command struct {
@@ -67,7 +68,7 @@ func commands() []command {
 		{"init", "", "create the data directory (database and locker)", runInit},
 		{"migrate", "", "bring an existing data directory's database up to this version", runMigrate},
 		{"load", "FILE | --demo", "load a case file (all or nothing; loading twice changes nothing)", runLoad},
-		{"ingest", "FILE... [--incident SLUG] [--url URL] [--posted-at T] [--graphic]", "preserve originals in the locker", runIngest},
+		{"ingest", "FILE... [--incident SLUG] [--url URL] [--platform P] [--channel C] [--posted-at T] [--captured-at T] [--graphic] [--personal-data] [--credit TEXT]", "preserve originals in the locker, with where they were seen", runIngest},
 		{"incidents", "[--json]", "list incidents", runIncidents},
 		{"show", "SLUG [--json]", "show an incident, or an evidence item", runShow},
 		{"evidence", "[--incident SLUG] [--json]", "list evidence items with their sightings", runEvidence},
@@ -89,10 +90,14 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	fs.SetOutput(io.Discard)
 	data := fs.String("data", "", "data directory (default $GROUNDTRUTH_DATA or ./groundtruth-data)")
 	as := fs.String("as", "", "name recorded as the author of changes (default $GROUNDTRUTH_USER or the login name)")
-	if err := fs.Parse(args); err != nil {
+	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
+		usage(stdout)
+		return exitOK
+	} else if err != nil {
 		fmt.Fprintf(stderr, "groundtruth: %v: see groundtruth help\n", err)
 		return exitInput
 	}
+	e.dataGiven = *data != "" || getenv("GROUNDTRUTH_DATA") != ""
 	e.data = firstOf(*data, getenv("GROUNDTRUTH_DATA"), "groundtruth-data")
 	e.user = firstOf(*as, getenv("GROUNDTRUTH_USER"), loginName(getenv))
 
@@ -139,7 +144,7 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, "usage: groundtruth [--data DIR] [--as NAME] COMMAND [ARGS]")
 	fmt.Fprintln(w)
 	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-10s %-40s %s\n", c.name, c.args, c.summary)
+		fmt.Fprintf(w, "  %s %s\n      %s\n", c.name, c.args, c.summary)
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Exit status: 0 success, 1 failure, 2 bad usage or input. See docs/cli.md.")
@@ -192,6 +197,18 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
+// noArgs parses a command that takes flags only.
+func noArgs(fs *flag.FlagSet, args []string) error {
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return badInput("%s takes no arguments, got %q: see groundtruth help", fs.Name(), pos[0])
+	}
+	return nil
+}
+
 // Data directory layout.
 const (
 	dbFile    = "groundtruth.db"
@@ -221,7 +238,7 @@ func (e *env) change(reason string) store.Change {
 }
 
 func runInit(e *env, args []string) error {
-	if _, err := parseInterspersed(flags("init"), args); err != nil {
+	if err := noArgs(flags("init"), args); err != nil {
 		return err
 	}
 	return e.initData()
@@ -244,7 +261,7 @@ func (e *env) initData() error {
 }
 
 func runMigrate(e *env, args []string) error {
-	if _, err := parseInterspersed(flags("migrate"), args); err != nil {
+	if err := noArgs(flags("migrate"), args); err != nil {
 		return err
 	}
 	db := filepath.Join(e.data, dbFile)

@@ -16,7 +16,7 @@ func runEvidence(e *env, args []string) error {
 	fs := flags("evidence")
 	asJSON := fs.Bool("json", false, "print JSON")
 	incident := fs.String("incident", "", "only items of this incident")
-	if _, err := parseInterspersed(fs, args); err != nil {
+	if err := noArgs(fs, args); err != nil {
 		return err
 	}
 	st, _, err := e.open()
@@ -26,6 +26,11 @@ func runEvidence(e *env, args []string) error {
 	defer st.Close()
 	var items []*record.Evidence
 	if *incident != "" {
+		if ok, err := st.Exists(e.ctx, record.KindIncident, *incident); err != nil {
+			return err
+		} else if !ok {
+			return badInput("--incident %s: no incident with that slug: see groundtruth incidents", *incident)
+		}
 		items, err = records[*record.Evidence](st.Referring(e.ctx, record.KindEvidence, record.KindIncident, *incident))
 	} else {
 		items, err = records[*record.Evidence](st.List(e.ctx, record.KindEvidence))
@@ -92,7 +97,7 @@ func showEvidence(e *env, ev *record.Evidence, asJSON bool) error {
 func runTallies(e *env, args []string) error {
 	fs := flags("tallies")
 	asJSON := fs.Bool("json", false, "print JSON")
-	if _, err := parseInterspersed(fs, args); err != nil {
+	if err := noArgs(fs, args); err != nil {
 		return err
 	}
 	st, _, err := e.open()

@@ -21,7 +21,7 @@ import (
 func runServe(e *env, args []string) error {
 	fs := flags("serve")
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
-	if _, err := parseInterspersed(fs, args); err != nil {
+	if err := noArgs(fs, args); err != nil {
 		return err
 	}
 	st, _, err := e.open()
@@ -64,10 +64,10 @@ func (e *env) serve(st *store.Store, addr string) error {
 func runDemo(e *env, args []string) error {
 	fs := flags("demo")
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
-	if _, err := parseInterspersed(fs, args); err != nil {
+	if err := noArgs(fs, args); err != nil {
 		return err
 	}
-	if e.data == "groundtruth-data" { // neither --data nor GROUNDTRUTH_DATA
+	if !e.dataGiven {
 		dir, err := os.MkdirTemp("", "groundtruth-demo-")
 		if err != nil {
 			return err

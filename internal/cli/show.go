@@ -45,7 +45,7 @@ type incidentView struct {
 func runIncidents(e *env, args []string) error {
 	fs := flags("incidents")
 	asJSON := fs.Bool("json", false, "print JSON")
-	if _, err := parseInterspersed(fs, args); err != nil {
+	if err := noArgs(fs, args); err != nil {
 		return err
 	}
 	st, _, err := e.open()

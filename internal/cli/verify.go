@@ -20,7 +20,7 @@ var errVerifyFailed = errors.New("verify found problems")
 // an interrupted ingest) are reported but are not problems, since nothing
 // was acknowledged for them.
 func runVerify(e *env, args []string) error {
-	if _, err := parseInterspersed(flags("verify"), args); err != nil {
+	if err := noArgs(flags("verify"), args); err != nil {
 		return err
 	}
 	st, lk, err := e.open()

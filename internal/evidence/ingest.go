@@ -11,7 +11,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"slices"
 	"time"
 
 	"groundtruth/internal/locker"
@@ -115,22 +114,13 @@ func Record(tx *store.Tx, sum string, size int64, mediaType string, in Input, c 
 	case in.Slug != "" && in.Slug != ev.Slug:
 		return nil, fmt.Errorf("%w: these bytes are already evidence %q; use that slug", store.ErrConflict, ev.Slug)
 	}
-	if ev.Title == "" {
-		ev.Title = in.Title
+	add := &record.Evidence{
+		Title: in.Title, Credit: in.Credit, Incidents: in.Incidents,
+		Graphic: in.Graphic, PersonalData: in.PersonalData, Placeholder: in.Placeholder,
 	}
-	if ev.Credit == "" {
-		ev.Credit = in.Credit
+	if in.Sighting != nil {
+		add.Sightings = []record.Sighting{*in.Sighting}
 	}
-	ev.Graphic = ev.Graphic || in.Graphic
-	ev.PersonalData = ev.PersonalData || in.PersonalData
-	ev.Placeholder = ev.Placeholder || in.Placeholder
-	for _, inc := range in.Incidents {
-		if !slices.Contains(ev.Incidents, inc) {
-			ev.Incidents = append(ev.Incidents, inc)
-		}
-	}
-	if in.Sighting != nil && !ev.HasSighting(*in.Sighting) {
-		ev.Sightings = append(ev.Sightings, *in.Sighting)
-	}
+	ev.Absorb(add)
 	return ev, nil
 }

@@ -2,7 +2,10 @@
 
 package record
 
-import "regexp"
+import (
+	"regexp"
+	"slices"
+)
 
 // Evidence is an item in the locker: an original, identified by the
 // SHA-256 of its bytes, with what is known of where it was seen. The bytes
@@ -132,4 +135,39 @@ func (e *Evidence) HasSighting(s Sighting) bool {
 		}
 	}
 	return false
+}
+
+// Absorb adds to e what o holds and e lacks: sightings, incidents, related
+// items, and text fields that e leaves empty. Sensitivity flags are only
+// ever raised by a merge, never cleared: lowering one is a decision that
+// needs its own change and reason. Absorb never changes the original
+// (SHA256) or who added it.
+func (e *Evidence) Absorb(o *Evidence) {
+	for _, s := range o.Sightings {
+		if !e.HasSighting(s) {
+			e.Sightings = append(e.Sightings, s)
+		}
+	}
+	for _, inc := range o.Incidents {
+		if !slices.Contains(e.Incidents, inc) {
+			e.Incidents = append(e.Incidents, inc)
+		}
+	}
+	for _, r := range o.Related {
+		if !slices.Contains(e.Related, r) {
+			e.Related = append(e.Related, r)
+		}
+	}
+	if e.Title == "" {
+		e.Title = o.Title
+	}
+	if e.Credit == "" {
+		e.Credit = o.Credit
+	}
+	if e.Filename == "" {
+		e.Filename = o.Filename
+	}
+	e.Graphic = e.Graphic || o.Graphic
+	e.PersonalData = e.PersonalData || o.PersonalData
+	e.Placeholder = e.Placeholder || o.Placeholder
 }

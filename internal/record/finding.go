@@ -151,6 +151,9 @@ func (a *Assessment) Refs() []Ref {
 	if a.Location != nil {
 		r.add("location.supplied_by", KindActor, a.Location.Supplier)
 	}
+	if a.Camera != nil {
+		r.add("camera.supplied_by", KindActor, a.Camera.Supplier)
+	}
 	return r
 }
 

@@ -274,7 +274,16 @@ func (s *Store) list(ctx context.Context, query string, args ...any) ([]*Stored,
 
 // EvidenceBySHA256 returns the evidence record of an original, if any.
 func (t *Tx) EvidenceBySHA256(sum string) (*record.Evidence, error) {
-	st, err := scanRecord(t.tx.QueryRowContext(t.ctx, `SELECT `+recordColumns+` FROM records WHERE kind = $1 AND sha256 = $2`,
+	return evidenceBySHA256(t.ctx, t.tx, sum)
+}
+
+// EvidenceBySHA256 returns the evidence record of an original, if any.
+func (s *Store) EvidenceBySHA256(ctx context.Context, sum string) (*record.Evidence, error) {
+	return evidenceBySHA256(ctx, s.db, sum)
+}
+
+func evidenceBySHA256(ctx context.Context, q querier, sum string) (*record.Evidence, error) {
+	st, err := scanRecord(q.QueryRowContext(ctx, `SELECT `+recordColumns+` FROM records WHERE kind = $1 AND sha256 = $2`,
 		string(record.KindEvidence), sum))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("store: evidence %s: %w", sum, ErrNotFound)
