@@ -9,6 +9,8 @@ package cli
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -20,7 +22,10 @@ import (
 	"strings"
 	"time"
 
+	"k8s.io/klog/v2"
+
 	"groundtruth/internal/casefile"
+	"groundtruth/internal/ledger"
 	"groundtruth/internal/locker"
 	"groundtruth/internal/store"
 )
@@ -47,7 +52,8 @@ func badInput(format string, args ...any) error {
 type env struct {
 	ctx       context.Context
 	data      string
-	dataGiven bool // --data or GROUNDTRUTH_DATA named the directory
+	origin    string // ledger name for init
+	dataGiven bool   // --data or GROUNDTRUTH_DATA named the directory
 	user      string
 	stdout    io.Writer
 	stderr    io.Writer
@@ -75,6 +81,9 @@ func commands() []command {
 		{"tallies", "[--json]", "list reported running totals (never summed with incidents)", runTallies},
 		{"history", "KIND SLUG [--json]", "show every version of a record: who changed it, when and why", runHistory},
 		{"verify", "", "re-hash every original and check the database against the locker", runVerify},
+		{"receipt", "SLUG [--out FILE]", "write the ledger receipt of an evidence item's original (C2SP tlog-proof)", runReceipt},
+		{"verify-receipt", "RECEIPT [FILE] --key KEY", "check a receipt offline, with no data directory", runVerifyReceipt},
+		{"ledger", "key | consistency OLD_CHECKPOINT", "print the ledger's public key; prove the log only grew since a checkpoint", runLedger},
 		{"serve", "[--addr ADDR]", "serve the web interface", runServe},
 		{"demo", "[--addr ADDR]", "init a fresh data directory, load the built-in case and serve it", runDemo},
 	}
@@ -85,6 +94,10 @@ func commands() []command {
 func Run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
 	e := &env{ctx: ctx, stdout: stdout, stderr: stderr, stdin: stdin, now: time.Now}
 	e.log = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	// Tessera logs through klog; its progress lines are not for users, and
+	// its errors reach us as returned errors.
+	klog.LogToStderr(false)
+	klog.SetOutput(io.Discard)
 
 	fs := flag.NewFlagSet("groundtruth", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
@@ -213,24 +226,54 @@ func noArgs(fs *flag.FlagSet, args []string) error {
 const (
 	dbFile    = "groundtruth.db"
 	lockerDir = "locker"
+	ledgerDir = "ledger"
 )
 
-// open opens an initialised data directory.
-func (e *env) open() (*store.Store, *locker.Locker, error) {
+// data is an opened data directory.
+type data struct {
+	st *store.Store
+	lk *locker.Locker
+	lg *ledger.Ledger
+}
+
+func (d *data) Close() error { return d.st.Close() }
+
+// open opens an initialised data directory. Every change written through
+// it records its ledger leaf; call sync before acknowledging the change.
+func (e *env) open() (*data, error) {
 	db := filepath.Join(e.data, dbFile)
 	if _, err := os.Stat(db); err != nil {
-		return nil, nil, badInput("no groundtruth data directory at %s: run groundtruth --data %s init, or pass --data", e.data, e.data)
+		return nil, badInput("no groundtruth data directory at %s: run groundtruth --data %s init, or pass --data", e.data, e.data)
 	}
 	st, err := store.Open(e.ctx, db)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
+	lg, err := ledger.Open(filepath.Join(e.data, ledgerDir))
+	if err != nil {
+		st.Close()
+		if errors.Is(err, ledger.ErrNoLedger) {
+			return nil, badInput("%s has no ledger: run groundtruth --data %s migrate", e.data, e.data)
+		}
+		return nil, err
+	}
+	st.SetJournal(lg)
 	lk, err := locker.Open(filepath.Join(e.data, lockerDir))
 	if err != nil {
 		st.Close()
-		return nil, nil, err
+		return nil, err
 	}
-	return st, lk, nil
+	return &data{st: st, lk: lk, lg: lg}, nil
+}
+
+// sync appends the pending leaves to the ledger and waits for a checkpoint
+// that covers them: the point after which changes may be acknowledged.
+func (e *env) sync(d *data) (*ledger.Checkpoint, error) {
+	cp, err := d.lg.Sync(e.ctx, d.st)
+	if err != nil {
+		return nil, fmt.Errorf("ledger: %w", err)
+	}
+	return cp, nil
 }
 
 func (e *env) change(reason string) store.Change {
@@ -238,9 +281,12 @@ func (e *env) change(reason string) store.Change {
 }
 
 func runInit(e *env, args []string) error {
-	if err := noArgs(flags("init"), args); err != nil {
+	fs := flags("init")
+	origin := fs.String("origin", "", "name of the ledger (its checkpoints' origin line); default groundtruth/<random>")
+	if err := noArgs(fs, args); err != nil {
 		return err
 	}
+	e.origin = *origin
 	return e.initData()
 }
 
@@ -256,8 +302,25 @@ func (e *env) initData() error {
 	if _, err := locker.Open(filepath.Join(e.data, lockerDir)); err != nil {
 		return err
 	}
+	if err := e.initLedger(); err != nil {
+		return err
+	}
 	fmt.Fprintf(e.stdout, "initialised %s (schema version %d)\n", e.data, store.LatestVersion())
 	return nil
+}
+
+// initLedger creates the ledger's key unless it exists.
+func (e *env) initLedger() error {
+	origin := e.origin
+	if origin == "" {
+		b := make([]byte, 4)
+		rand.Read(b)
+		origin = "groundtruth/" + hex.EncodeToString(b)
+	}
+	if strings.ContainsAny(origin, " +\n") {
+		return badInput("--origin %q: a ledger name may not contain spaces or '+'", origin)
+	}
+	return ledger.Init(filepath.Join(e.data, ledgerDir), origin)
 }
 
 func runMigrate(e *env, args []string) error {
@@ -272,7 +335,22 @@ func runMigrate(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	fmt.Fprintf(e.stdout, "%s is at schema version %d\n", e.data, store.LatestVersion())
+	st.Close()
+	if err := e.initLedger(); err != nil {
+		return err
+	}
+	d, err := e.open()
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	n, err := d.st.JournalMissing(e.ctx, e.now())
+	if err != nil {
+		return err
+	}
+	if _, err := e.sync(d); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "%s is at schema version %d; %d earlier item(s) and record(s) entered in the ledger\n", e.data, store.LatestVersion(), n)
 	return nil
 }

@@ -19,11 +19,12 @@ func runEvidence(e *env, args []string) error {
 	if err := noArgs(fs, args); err != nil {
 		return err
 	}
-	st, _, err := e.open()
+	d, err := e.open()
 	if err != nil {
 		return err
 	}
-	defer st.Close()
+	defer d.Close()
+	st := d.st
 	var items []*record.Evidence
 	if *incident != "" {
 		if ok, err := st.Exists(e.ctx, record.KindIncident, *incident); err != nil {
@@ -100,11 +101,12 @@ func runTallies(e *env, args []string) error {
 	if err := noArgs(fs, args); err != nil {
 		return err
 	}
-	st, _, err := e.open()
+	d, err := e.open()
 	if err != nil {
 		return err
 	}
-	defer st.Close()
+	defer d.Close()
+	st := d.st
 	out, err := records[*record.Tally](st.List(e.ctx, record.KindTally))
 	if err != nil {
 		return err
@@ -128,11 +130,12 @@ func runHistory(e *env, args []string) error {
 	if len(pos) != 2 || !record.Kind(pos[0]).Valid() {
 		return badInput("give a kind and a slug: groundtruth history KIND SLUG, KIND one of %v", record.Kinds)
 	}
-	st, _, err := e.open()
+	d, err := e.open()
 	if err != nil {
 		return err
 	}
-	defer st.Close()
+	defer d.Close()
+	st := d.st
 	hist, err := st.History(e.ctx, record.Kind(pos[0]), pos[1])
 	if errors.Is(err, store.ErrNotFound) {
 		return badInput("no %s with slug %q: check the kind and slug", pos[0], pos[1])

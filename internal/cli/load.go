@@ -12,6 +12,7 @@ import (
 	"groundtruth/internal/casefile"
 	"groundtruth/internal/demo"
 	"groundtruth/internal/evidence"
+	"groundtruth/internal/ledger"
 	"groundtruth/internal/record"
 	"groundtruth/internal/store"
 )
@@ -41,17 +42,29 @@ func runLoad(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	st, lk, err := e.open()
+	d, err := e.open()
 	if err != nil {
 		return err
 	}
-	defer st.Close()
+	defer d.Close()
+	st, lk := d.st, d.lk
 	sum, err := casefile.Load(e.ctx, st, lk, f, e.change("load case file "+name))
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "loaded %s: %d created, %d updated, %d unchanged\n", name, sum.Created, sum.Updated, sum.Unchanged)
+	cp, err := e.sync(d)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "loaded %s: %d created, %d updated, %d unchanged; ledger at %d entries\n", name, sum.Created, sum.Updated, sum.Unchanged, cpSize(cp))
 	return nil
+}
+
+func cpSize(cp *ledger.Checkpoint) uint64 {
+	if cp == nil {
+		return 0
+	}
+	return cp.Size
 }
 
 func readCaseFile(name string) ([]byte, error) {
@@ -96,11 +109,12 @@ func runIngest(e *env, args []string) error {
 			return err
 		}
 	}
-	st, lk, err := e.open()
+	d, err := e.open()
 	if err != nil {
 		return err
 	}
-	defer st.Close()
+	defer d.Close()
+	st, lk := d.st, d.lk
 	var incidents []string
 	if *incident != "" {
 		ok, err := st.Exists(e.ctx, record.KindIncident, *incident)
@@ -112,27 +126,54 @@ func runIngest(e *env, args []string) error {
 		}
 		incidents = []string{*incident}
 	}
+	// Originals are stored and recorded one by one, and acknowledged in
+	// groups once the ledger holds their leaves: an acknowledgement line
+	// means the original, its record and its leaf are all durable.
+	var acks []string
+	flush := func() error {
+		if len(acks) == 0 {
+			return nil
+		}
+		if _, err := e.sync(d); err != nil {
+			return err
+		}
+		for _, a := range acks {
+			fmt.Fprintln(e.stdout, a)
+		}
+		acks = acks[:0]
+		return nil
+	}
 	for _, p := range files {
 		res, err := evidence.Ingest(e.ctx, st, lk, evidence.Input{
 			Path: p, Incidents: incidents, Sighting: sighting,
 			Graphic: *graphic, PersonalData: *personal, Credit: *credit,
 		}, e.change("ingest "+p))
 		if err != nil {
+			if ferr := flush(); ferr != nil {
+				return ferr
+			}
 			if errors.Is(err, store.ErrConflict) {
 				return &inputError{err}
 			}
 			return err
 		}
-		// This line is the acknowledgement: it is printed only once the
-		// original and its record are durable.
 		state := "stored"
 		if !res.Stored {
 			state = "known"
 		}
-		fmt.Fprintf(e.stdout, "%s %s %s %s\n", state, res.Evidence.SHA256, res.Evidence.Slug, p)
+		acks = append(acks, fmt.Sprintf("%s %s %s %s", state, res.Evidence.SHA256, res.Evidence.Slug, p))
+		if len(acks) == ingestGroup {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
 	}
-	return nil
+	return flush()
 }
+
+// ingestGroup is how many originals are acknowledged together: one ledger
+// checkpoint per group rather than per file.
+const ingestGroup = 64
 
 func readable(p string) error {
 	fi, err := os.Stat(p)

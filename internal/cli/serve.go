@@ -14,7 +14,6 @@ import (
 
 	"groundtruth/internal/casefile"
 	"groundtruth/internal/demo"
-	"groundtruth/internal/store"
 	"groundtruth/internal/web"
 )
 
@@ -24,21 +23,21 @@ func runServe(e *env, args []string) error {
 	if err := noArgs(fs, args); err != nil {
 		return err
 	}
-	st, _, err := e.open()
+	d, err := e.open()
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	return e.serve(st, *addr)
+	defer d.Close()
+	return e.serve(d, *addr)
 }
 
-func (e *env) serve(st *store.Store, addr string) error {
+func (e *env) serve(d *data, addr string) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return badInput("cannot listen on %s: %v: choose another --addr", addr, err)
 	}
 	srv := &http.Server{
-		Handler:           web.New(st, e.log),
+		Handler:           web.New(d.st, d.lg, e.log),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	fmt.Fprintf(e.stdout, "serving %s on http://%s/\n", e.data, ln.Addr())
@@ -79,11 +78,12 @@ func runDemo(e *env, args []string) error {
 	if err := e.initData(); err != nil {
 		return err
 	}
-	st, lk, err := e.open()
+	d, err := e.open()
 	if err != nil {
 		return err
 	}
-	defer st.Close()
+	defer d.Close()
+	st, lk := d.st, d.lk
 	f, err := casefile.Parse(demo.Name, demo.CaseFile())
 	if err != nil {
 		return err
@@ -92,6 +92,9 @@ func runDemo(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if _, err := e.sync(d); err != nil {
+		return err
+	}
 	fmt.Fprintf(e.stdout, "loaded the built-in case: %d records\n", sum.Created+sum.Updated+sum.Unchanged)
-	return e.serve(st, *addr)
+	return e.serve(d, *addr)
 }

@@ -48,11 +48,12 @@ func runIncidents(e *env, args []string) error {
 	if err := noArgs(fs, args); err != nil {
 		return err
 	}
-	st, _, err := e.open()
+	d, err := e.open()
 	if err != nil {
 		return err
 	}
-	defer st.Close()
+	defer d.Close()
+	st := d.st
 	list, err := records[*record.Incident](st.List(e.ctx, record.KindIncident))
 	if err != nil {
 		return err
@@ -89,11 +90,12 @@ func runShow(e *env, args []string) error {
 	if len(pos) != 1 {
 		return badInput("give one slug: groundtruth show SLUG [--json]")
 	}
-	st, _, err := e.open()
+	d, err := e.open()
 	if err != nil {
 		return err
 	}
-	defer st.Close()
+	defer d.Close()
+	st := d.st
 	slug := pos[0]
 	inc, err := st.Get(e.ctx, record.KindIncident, slug)
 	if errors.Is(err, store.ErrNotFound) {

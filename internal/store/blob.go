@@ -17,16 +17,20 @@ type Blob struct {
 	StoredAt  time.Time
 }
 
-// PutBlob records an original. Recording the same digest again is a no-op.
+// PutBlob records an original, and its leaf. Recording the same digest
+// again is a no-op.
 func (t *Tx) PutBlob(b Blob) error {
-	_, err := t.tx.ExecContext(t.ctx, `
+	res, err := t.tx.ExecContext(t.ctx, `
 		INSERT INTO blobs (sha256, size, media_type, stored_at) VALUES ($1, $2, $3, $4)
 		ON CONFLICT (sha256) DO NOTHING`,
 		b.SHA256, b.Size, b.MediaType, formatTime(b.StoredAt))
 	if err != nil {
 		return fmt.Errorf("store: put blob %s: %w", b.SHA256, err)
 	}
-	return nil
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return err // already recorded: its leaf was written then
+	}
+	return t.journal(Event{Kind: BlobKind, Ref: b.SHA256, Blob: &b, At: b.StoredAt})
 }
 
 // Blobs returns every recorded original, by digest.

@@ -34,6 +34,8 @@ const (
 	Updated   Op = "update"
 	Unchanged Op = "unchanged"
 	Retired   Op = "retire"
+	// Backfilled marks a leaf written for data that predates the ledger.
+	Backfilled Op = "backfill"
 )
 
 // Put writes r as the current version of its record. It validates r and
@@ -89,6 +91,9 @@ func (t *Tx) Put(r record.Record, c Change) (Op, error) {
 	if err := t.history(kind, slug, version, op, string(body), c); err != nil {
 		return "", err
 	}
+	if err := t.journal(Event{Kind: string(kind), Ref: slug, Version: version, Op: op, Body: body, At: c.At}); err != nil {
+		return "", err
+	}
 	if _, err := t.tx.ExecContext(t.ctx, `DELETE FROM record_refs WHERE kind = $1 AND slug = $2`, string(kind), slug); err != nil {
 		return "", fmt.Errorf("store: put %s %s: refs: %w", kind, slug, err)
 	}
@@ -141,7 +146,10 @@ func (t *Tx) Retire(kind record.Kind, slug string, c Change) error {
 		string(kind), slug, version, c.at(), c.By); err != nil {
 		return fmt.Errorf("store: retire %s %s: %w", kind, slug, err)
 	}
-	return t.history(kind, slug, version, Retired, body, c)
+	if err := t.history(kind, slug, version, Retired, body, c); err != nil {
+		return err
+	}
+	return t.journal(Event{Kind: string(kind), Ref: slug, Version: version, Op: Retired, Body: []byte(body), At: c.At})
 }
 
 // MissingRefError reports a reference to a record that does not exist.

@@ -34,7 +34,8 @@ var ErrConflict = errors.New("store: conflict")
 
 // Store is a database of case records.
 type Store struct {
-	db *sql.DB
+	db      *sql.DB
+	journal Journal
 }
 
 func openSQLite(ctx context.Context, file string) (*sql.DB, error) {
@@ -116,8 +117,9 @@ type querier interface {
 
 // Tx is a read-write transaction.
 type Tx struct {
-	tx  *sql.Tx
-	ctx context.Context
+	tx    *sql.Tx
+	ctx   context.Context
+	store *Store
 }
 
 // Update runs f in a transaction and commits it when f returns nil. Any
@@ -127,7 +129,7 @@ func (s *Store) Update(ctx context.Context, f func(*Tx) error) error {
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
 	}
-	if err := f(&Tx{tx: sqlTx, ctx: ctx}); err != nil {
+	if err := f(&Tx{tx: sqlTx, ctx: ctx, store: s}); err != nil {
 		sqlTx.Rollback()
 		return err
 	}

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strings"
 
+	"groundtruth/internal/ledger"
 	"groundtruth/internal/record"
 	"groundtruth/internal/store"
 )
@@ -22,14 +23,16 @@ var pages = template.Must(template.ParseFS(templateFS, "templates/*.html"))
 
 type server struct {
 	st  *store.Store
+	lg  *ledger.Ledger
 	log *slog.Logger
 }
 
 // New returns the web interface's handler.
-func New(st *store.Store, log *slog.Logger) http.Handler {
-	s := &server{st: st, log: log}
+func New(st *store.Store, lg *ledger.Ledger, log *slog.Logger) http.Handler {
+	s := &server{st: st, lg: lg, log: log}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", s.listIncidents)
+	mux.HandleFunc("GET /receipts/{slug}", s.receipt)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
 	return securityHeaders(mux)
 }
@@ -112,4 +115,45 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// receipt serves the ledger receipt of an evidence item that the public
+// may see: one of a published incident, not marked as personal data. A
+// receipt names the original's digest, which for personal data would let
+// anyone holding a copy confirm that the desk holds it too.
+func (s *server) receipt(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	slug := r.PathValue("slug")
+	ev, ok := s.publicEvidence(r, slug)
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	receipt, err := s.lg.ItemReceipt(ctx, s.st, ev.SHA256)
+	if err != nil {
+		s.log.ErrorContext(ctx, "receipt", slog.String("evidence", slug), slog.Any("error", err))
+		http.Error(w, "the receipt is not available yet", http.StatusServiceUnavailable)
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="`+slug+`.tlog-proof"`)
+	w.Write(receipt)
+}
+
+// publicEvidence returns an evidence item if the public may see it.
+func (s *server) publicEvidence(r *http.Request, slug string) (*record.Evidence, bool) {
+	st, err := s.st.Get(r.Context(), record.KindEvidence, slug)
+	if err != nil || st.Retired {
+		return nil, false
+	}
+	ev := st.Record.(*record.Evidence)
+	if ev.PersonalData {
+		return nil, false
+	}
+	for _, inc := range ev.Incidents {
+		if i, err := s.st.Get(r.Context(), record.KindIncident, inc); err == nil && !i.Retired && i.Record.(*record.Incident).Status == "published" {
+			return ev, true
+		}
+	}
+	return nil, false
 }

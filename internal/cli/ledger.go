@@ -1,0 +1,160 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package cli
+
+import (
+	"bytes"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"groundtruth/internal/ledger"
+	"groundtruth/internal/record"
+	"groundtruth/internal/store"
+)
+
+// runReceipt writes the receipt of an evidence item's original: proof
+// that the ledger held it, checkable offline with verify-receipt.
+func runReceipt(e *env, args []string) error {
+	fs := flags("receipt")
+	out := fs.String("out", "", "file to write the receipt to (default: standard output)")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return badInput("give one evidence item: groundtruth receipt SLUG [--out FILE]")
+	}
+	d, err := e.open()
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	receipt, err := itemReceipt(e, d, pos[0])
+	if err != nil {
+		return err
+	}
+	if *out == "" {
+		_, err = e.stdout.Write(receipt)
+		return err
+	}
+	if err := os.WriteFile(*out, receipt, 0o644); err != nil {
+		return fmt.Errorf("write receipt: %w", err)
+	}
+	fmt.Fprintf(e.stdout, "wrote %s\n", *out)
+	return nil
+}
+
+func itemReceipt(e *env, d *data, slug string) ([]byte, error) {
+	st, err := d.st.Get(e.ctx, record.KindEvidence, slug)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, badInput("no evidence item with slug %q: see groundtruth evidence", slug)
+	}
+	if err != nil {
+		return nil, err
+	}
+	ev := st.Record.(*record.Evidence)
+	receipt, err := d.lg.ItemReceipt(e.ctx, d.st, ev.SHA256)
+	if errors.Is(err, ledger.ErrNotLogged) {
+		// An interrupted ingest: complete it, then answer.
+		if _, err := e.sync(d); err != nil {
+			return nil, err
+		}
+		receipt, err = d.lg.ItemReceipt(e.ctx, d.st, ev.SHA256)
+	}
+	return receipt, err
+}
+
+// runVerifyReceipt checks a receipt with nothing but the receipt, the
+// ledger's public key and, optionally, the file. It needs no data
+// directory.
+func runVerifyReceipt(e *env, args []string) error {
+	fs := flags("verify-receipt")
+	key := fs.String("key", "", "the ledger's verifier key, or a file holding it (groundtruth ledger key prints it)")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) < 1 || len(pos) > 2 || *key == "" {
+		return badInput("usage: groundtruth verify-receipt RECEIPT [FILE] --key KEY")
+	}
+	v, err := ledger.ParseVerifierKey(*key)
+	if err != nil {
+		return badInput("--key: %v", err)
+	}
+	receipt, err := os.ReadFile(pos[0])
+	if err != nil {
+		return badInput("cannot read receipt %s: %v", pos[0], errors.Unwrap(err))
+	}
+	var file io.Reader
+	if len(pos) == 2 {
+		fh, err := os.Open(pos[1])
+		if err != nil {
+			return badInput("cannot read %s: %v", pos[1], errors.Unwrap(err))
+		}
+		defer fh.Close()
+		file = fh
+	}
+	res, err := ledger.VerifyReceipt(receipt, file, v)
+	if err != nil {
+		fmt.Fprintf(e.stdout, "FAILED %s: %v\n", pos[0], err)
+		return errVerifyFailed
+	}
+	what := "the original with sha256 " + res.SHA256
+	if res.FileMatch {
+		what = pos[1] + " (sha256 " + res.SHA256 + ")"
+	}
+	fmt.Fprintf(e.stdout, "OK %s is entry %d of ledger %s, in the signed tree of %d entries (logged %s, event %s)\n",
+		what, res.Index, res.Origin, res.TreeSize, res.Leaf.Time, res.Leaf.Event)
+	return nil
+}
+
+// runLedger handles "ledger key" and "ledger consistency OLD".
+func runLedger(e *env, args []string) error {
+	if len(args) == 0 {
+		return badInput("usage: groundtruth ledger key | groundtruth ledger consistency OLD_CHECKPOINT")
+	}
+	fs := flags("ledger " + args[0])
+	pos, err := parseInterspersed(fs, args[1:])
+	if err != nil {
+		return err
+	}
+	switch {
+	case args[0] == "key" && len(pos) == 0:
+		lg, err := ledger.Open(e.data + "/" + ledgerDir)
+		if err != nil {
+			return badInput("no ledger in %s: run groundtruth init or migrate", e.data)
+		}
+		fmt.Fprintln(e.stdout, lg.VerifierKey())
+		return nil
+	case args[0] == "consistency" && len(pos) == 1:
+		d, err := e.open()
+		if err != nil {
+			return err
+		}
+		defer d.Close()
+		raw, err := os.ReadFile(pos[0])
+		if err != nil {
+			return badInput("cannot read checkpoint %s: %v", pos[0], errors.Unwrap(err))
+		}
+		old, err := ledger.ParseCheckpoint(raw, d.lg.Verifier())
+		if err != nil {
+			return badInput("%s: %v", pos[0], err)
+		}
+		cur, proof, err := d.lg.ConsistencyProof(e.ctx, old)
+		if err != nil {
+			fmt.Fprintf(e.stdout, "INCONSISTENT %s: %v\n", pos[0], err)
+			return errVerifyFailed
+		}
+		fmt.Fprintf(e.stdout, "consistent: the tree of %d entries in %s is a prefix of the current tree of %d entries\n", old.Size, pos[0], cur.Size)
+		fmt.Fprintf(e.stdout, "proof (%d hashes):\n", len(proof))
+		for _, h := range proof {
+			fmt.Fprintln(e.stdout, base64.StdEncoding.EncodeToString(h))
+		}
+		fmt.Fprintf(e.stdout, "current checkpoint:\n%s", bytes.TrimLeft(cur.Raw, "\n"))
+		return nil
+	}
+	return badInput("usage: groundtruth ledger key | groundtruth ledger consistency OLD_CHECKPOINT")
+}

@@ -1,0 +1,269 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package ledger
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"sort"
+
+	"github.com/transparency-dev/merkle/compact"
+	"github.com/transparency-dev/merkle/rfc6962"
+	"github.com/transparency-dev/tessera/api"
+	"github.com/transparency-dev/tessera/fsck"
+
+	"groundtruth/internal/store"
+)
+
+// Check audits the log against itself and against the store, and returns
+// each problem found as one line naming what is wrong. It checks:
+//
+//   - the published checkpoint and every archived one carry a valid
+//     signature of the log's key, and no two archived checkpoints share a
+//     tree size;
+//   - the tree recomputed from the log's entries has, at every archived
+//     size and at the published size, the root the checkpoint states, so
+//     that all checkpoints are mutually consistent;
+//   - every tile the log holds equals the tile recomputed from the entries;
+//   - the archive and the published checkpoint reach as far as the log and
+//     the store do (no rollback);
+//   - every leaf the store holds is the log entry at its recorded index,
+//     and every entry has its leaf;
+//   - every original and every record has a leaf, and the latest leaf
+//     commits to what the store holds now: a row changed behind
+//     groundtruth's back no longer matches;
+//   - each subject's leaves form an unbroken chain.
+func (l *Ledger) Check(ctx context.Context, st *store.Store) ([]string, error) {
+	var problems []string
+	add := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
+
+	latest, err := l.Latest()
+	if err != nil {
+		add("published checkpoint: %v", err)
+	}
+	arch, err := l.Archive()
+	if err != nil {
+		return nil, err
+	}
+	var valid []*Checkpoint
+	sizes := map[uint64]string{}
+	for _, a := range arch {
+		cp, err := ParseCheckpoint(a.Raw, l.keys.verifier)
+		if err != nil {
+			add("archived checkpoint %s: forged or damaged: %v", a.Name, err)
+			continue
+		}
+		if cp.Size != a.Size {
+			add("archived checkpoint %s: it is for a tree of size %d", a.Name, cp.Size)
+			continue
+		}
+		if other, ok := sizes[cp.Size]; ok {
+			add("archived checkpoints %s and %s: two different trees of size %d were signed", other, a.Name, cp.Size)
+		}
+		sizes[cp.Size] = a.Name
+		valid = append(valid, cp)
+	}
+	var archMax uint64
+	for _, cp := range valid {
+		archMax = max(archMax, cp.Size)
+	}
+	var size uint64
+	if latest != nil {
+		size = latest.Size
+		if archMax < size {
+			add("checkpoint archive rolled back: the newest archived checkpoint covers %d entries, the published one %d", archMax, size)
+		}
+		if size < archMax {
+			add("published checkpoint rolled back: it covers %d entries, the archive %d", size, archMax)
+		}
+	}
+	size = max(size, archMax)
+	next, err := st.NextLogIndex(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if next > archMax {
+		add("checkpoint archive rolled back: the database records entries up to index %d, beyond the newest archived checkpoint (%d entries)", next-1, archMax)
+	}
+	if next > size {
+		size = next
+	}
+
+	// Recompute the tree from the entries.
+	entries, err := l.Entries(ctx, 0, size, size)
+	if err != nil {
+		add("log entries: %v", err)
+		entries = nil
+	}
+	if entries != nil {
+		checkRoots(entries, append(valid, latest), add)
+		if latest != nil && latest.Size > 0 {
+			if err := l.checkTiles(ctx); err != nil {
+				add("log tiles: %v", err)
+			}
+		}
+	}
+
+	leaves, err := st.Leaves(ctx)
+	if err != nil {
+		return nil, err
+	}
+	checkLeaves(leaves, entries, add)
+	if err := l.checkCommitments(ctx, st, leaves, add); err != nil {
+		return nil, err
+	}
+	return problems, nil
+}
+
+// checkRoots compares each checkpoint's root with the root of the same
+// number of leading entries.
+func checkRoots(entries [][]byte, cps []*Checkpoint, add func(string, ...any)) {
+	var list []*Checkpoint
+	for _, cp := range cps {
+		if cp != nil {
+			list = append(list, cp)
+		}
+	}
+	sort.Slice(list, func(i, j int) bool { return list[i].Size < list[j].Size })
+	rf := &compact.RangeFactory{Hash: rfc6962.DefaultHasher.HashChildren}
+	r := rf.NewEmptyRange(0)
+	i := 0
+	for _, cp := range list {
+		if cp.Size > uint64(len(entries)) {
+			add("checkpoint of size %d: the log holds only %d entries", cp.Size, len(entries))
+			continue
+		}
+		for ; uint64(i) < cp.Size; i++ {
+			if err := r.Append(rfc6962.DefaultHasher.HashLeaf(entries[i]), nil); err != nil {
+				add("recompute tree: %v", err)
+				return
+			}
+		}
+		root := rfc6962.DefaultHasher.EmptyRoot()
+		if cp.Size > 0 {
+			var err error
+			if root, err = r.GetRootHash(nil); err != nil {
+				add("recompute tree: %v", err)
+				return
+			}
+		}
+		if !bytes.Equal(root, cp.Root) {
+			add("checkpoint of size %d: its root %x is not the root %x of the log's first %d entries", cp.Size, cp.Root, root, cp.Size)
+		}
+	}
+}
+
+// checkTiles re-derives every tile from the entry bundles (Tessera's fsck).
+func (l *Ledger) checkTiles(ctx context.Context) error {
+	hasher := func(b []byte) ([][]byte, error) {
+		var eb api.EntryBundle
+		if err := eb.UnmarshalText(b); err != nil {
+			return nil, err
+		}
+		out := make([][]byte, len(eb.Entries))
+		for i, e := range eb.Entries {
+			out[i] = rfc6962.DefaultHasher.HashLeaf(e)
+		}
+		return out, nil
+	}
+	f := fsck.New(l.Origin(), l.keys.verifier, fetcher{l}, hasher, fsck.Opts{N: 2})
+	return f.Check(ctx)
+}
+
+type fetcher struct{ l *Ledger }
+
+func (f fetcher) ReadCheckpoint(ctx context.Context) ([]byte, error) {
+	return f.l.readCheckpointFile(ctx)
+}
+func (f fetcher) ReadTile(ctx context.Context, l, i uint64, p uint8) ([]byte, error) {
+	return f.l.fetchTile(ctx, l, i, p)
+}
+func (f fetcher) ReadEntryBundle(ctx context.Context, i uint64, p uint8) ([]byte, error) {
+	return f.l.fetchBundle(ctx, i, p)
+}
+
+// checkLeaves matches the store's leaves with the log's entries.
+func checkLeaves(leaves []store.LeafRow, entries [][]byte, add func(string, ...any)) {
+	held := make([]bool, len(entries))
+	last := map[string]string{} // subject → hash of its latest leaf
+	for _, lr := range leaves {
+		what := describe(lr)
+		switch {
+		case lr.Index < 0:
+			add("%s: its leaf (seq %d) is not in the log yet", what, lr.Seq)
+		case entries == nil:
+		case lr.Index >= int64(len(entries)):
+			add("%s: its leaf is recorded at log index %d, beyond the log's %d entries", what, lr.Index, len(entries))
+		case !bytes.Equal(entries[lr.Index], lr.Leaf):
+			add("%s: log entry %d differs from the leaf the database holds", what, lr.Index)
+		default:
+			held[lr.Index] = true
+		}
+		if pl, err := ParseLeaf(lr.Leaf); err != nil {
+			add("%s: leaf seq %d: %v", what, lr.Seq, err)
+		} else if pl.Prev != last[lr.Subject] {
+			add("%s: leaf seq %d does not follow the subject's previous leaf", what, lr.Seq)
+		}
+		last[lr.Subject] = lr.Hash
+	}
+	for i, ok := range held {
+		if !ok && entries != nil {
+			add("log entry %d: no leaf in the database matches it", i)
+		}
+	}
+}
+
+func describe(lr store.LeafRow) string {
+	if lr.Kind == store.BlobKind {
+		return "original " + lr.Ref
+	}
+	return lr.Kind + " " + lr.Ref
+}
+
+// checkCommitments checks that every original and record has a leaf and
+// that its latest leaf commits to what the store holds now.
+func (l *Ledger) checkCommitments(ctx context.Context, st *store.Store, leaves []store.LeafRow, add func(string, ...any)) error {
+	latest := map[string]store.LeafRow{}
+	for _, lr := range leaves {
+		latest[lr.Kind+"\x00"+lr.Ref] = lr
+	}
+	blobs, err := st.Blobs(ctx)
+	if err != nil {
+		return err
+	}
+	for _, b := range blobs {
+		lr, ok := latest[store.BlobKind+"\x00"+b.SHA256]
+		if !ok {
+			add("original %s: no ledger leaf", b.SHA256)
+			continue
+		}
+		leaf, err := ParseLeaf(lr.Leaf)
+		if err != nil {
+			continue // reported by checkLeaves
+		}
+		subject, _ := ItemSubject(l.ItemKeyOf(b.SHA256), b.SHA256)
+		if leaf.Subject != subject || leaf.Size != b.Size || leaf.MediaType != b.MediaType {
+			add("original %s: the database row (size %d, %s) does not match its ledger leaf (size %d, %s)", b.SHA256, b.Size, b.MediaType, leaf.Size, leaf.MediaType)
+		}
+	}
+	recs, err := st.RawRecords(ctx)
+	if err != nil {
+		return err
+	}
+	for _, r := range recs {
+		lr, ok := latest[r.Kind+"\x00"+r.Slug]
+		if !ok {
+			add("%s %s: no ledger leaf", r.Kind, r.Slug)
+			continue
+		}
+		leaf, err := ParseLeaf(lr.Leaf)
+		if err != nil {
+			continue
+		}
+		if leaf.Version != r.Version || leaf.Content != l.RecordContentOf(r.Kind, r.Slug, r.Version, r.Body) {
+			add("%s %s: the database row (version %d) does not match its latest ledger leaf: changed outside groundtruth", r.Kind, r.Slug, r.Version)
+		}
+	}
+	return nil
+}
