@@ -40,7 +40,11 @@ func runEvidence(e *env, args []string) error {
 		return err
 	}
 	if *asJSON {
-		return writeJSON(e.stdout, items)
+		views, err := evidenceViews(e, st, items)
+		if err != nil {
+			return err
+		}
+		return writeJSON(e.stdout, views)
 	}
 	for _, ev := range items {
 		printEvidenceLine(e.stdout, ev)
@@ -83,9 +87,40 @@ func sortedSightings(in []record.Sighting) []record.Sighting {
 	return out
 }
 
-func showEvidence(e *env, ev *record.Evidence, asJSON bool) error {
+// evidenceView is an evidence item as --json prints it: the record and
+// the ledger index of the leaf written when its original was preserved
+// (null until the ledger holds it).
+type evidenceView struct {
+	*record.Evidence
+	LedgerIndex *int64 `json:"ledger_index"`
+}
+
+func evidenceViews(e *env, st *store.Store, items []*record.Evidence) ([]evidenceView, error) {
+	out := make([]evidenceView, 0, len(items))
+	for _, ev := range items {
+		v := evidenceView{Evidence: ev}
+		leaves, err := st.LeavesOf(e.ctx, store.BlobKind, ev.SHA256)
+		if err != nil {
+			return nil, err
+		}
+		if len(leaves) > 0 && leaves[0].Index >= 0 {
+			v.LedgerIndex = &leaves[0].Index
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+func showEvidence(e *env, st *store.Store, ev *record.Evidence, asJSON bool) error {
+	views, err := evidenceViews(e, st, []*record.Evidence{ev})
+	if err != nil {
+		return err
+	}
 	if asJSON {
-		return writeJSON(e.stdout, ev)
+		return writeJSON(e.stdout, views[0])
+	}
+	if i := views[0].LedgerIndex; i != nil {
+		defer fmt.Fprintf(e.stdout, "    ledger:   entry %d (groundtruth receipt %s)\n", *i, ev.Slug)
 	}
 	printEvidenceLine(e.stdout, ev)
 	fmt.Fprintf(e.stdout, "    sha256:   %s\n    filename: %s\n    added:    %s by %s\n", ev.SHA256, ev.Filename, ev.AddedAt, ev.AddedBy)

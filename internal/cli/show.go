@@ -38,7 +38,7 @@ type incidentView struct {
 	Claims         []*record.Claim         `json:"claims"`
 	Casualties     []*record.Casualty      `json:"casualties"`
 	Victims        []record.Victim         `json:"victims"`
-	Evidence       []*record.Evidence      `json:"evidence"`
+	Evidence       []evidenceView          `json:"evidence"`
 	Investigations []*record.Investigation `json:"investigations"`
 }
 
@@ -101,7 +101,7 @@ func runShow(e *env, args []string) error {
 	if errors.Is(err, store.ErrNotFound) {
 		ev, err2 := st.Get(e.ctx, record.KindEvidence, slug)
 		if err2 == nil {
-			return showEvidence(e, ev.Record.(*record.Evidence), *asJSON)
+			return showEvidence(e, d.st, ev.Record.(*record.Evidence), *asJSON)
 		}
 		return badInput("no incident or evidence item with slug %q: see groundtruth incidents or groundtruth evidence", slug)
 	}
@@ -137,7 +137,10 @@ func buildIncidentView(e *env, st *store.Store, s *store.Stored) (*incidentView,
 		err = referring(e, st, i.Slug, record.KindCasualty, &v.Casualties)
 	}
 	if err == nil {
-		err = referring(e, st, i.Slug, record.KindEvidence, &v.Evidence)
+		var items []*record.Evidence
+		if err = referring(e, st, i.Slug, record.KindEvidence, &items); err == nil {
+			v.Evidence, err = evidenceViews(e, st, items)
+		}
 	}
 	if err == nil {
 		err = referring(e, st, i.Slug, record.KindInvestigation, &v.Investigations)
@@ -216,7 +219,7 @@ func printIncident(w io.Writer, v *incidentView) {
 	}
 	section(w, "Evidence", len(v.Evidence))
 	for _, ev := range v.Evidence {
-		printEvidenceLine(w, ev)
+		printEvidenceLine(w, ev.Evidence)
 	}
 }
 

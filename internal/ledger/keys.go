@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -110,7 +111,12 @@ func readKeys(dir string) (*keys, error) {
 // name of a file that holds it.
 func ParseVerifierKey(s string) (note.Verifier, error) {
 	text := strings.TrimSpace(s)
-	if b, err := os.ReadFile(s); err == nil {
+	if v, err := note.NewVerifier(text); err == nil {
+		return v, nil
+	}
+	if f, err := os.Open(s); err == nil {
+		b, _ := io.ReadAll(io.LimitReader(f, 4096)) // a key is one short line
+		f.Close()
 		text = strings.TrimSpace(string(b))
 	}
 	v, err := note.NewVerifier(text)

@@ -48,6 +48,12 @@ func securityHeaders(h http.Handler) http.Handler {
 
 type incidentRow struct {
 	Slug, Title, Dates, Precision, Place, EventType, SubEventType string
+	Evidence                                                      []evidenceLink
+}
+
+// evidenceLink is an evidence item the public may see, with its receipt.
+type evidenceLink struct {
+	Slug, Title string
 }
 
 func (s *server) listIncidents(w http.ResponseWriter, r *http.Request) {
@@ -79,6 +85,15 @@ func (s *server) listIncidents(w http.ResponseWriter, r *http.Request) {
 				places[i.Place] = s.placeName(r, i.Place)
 			}
 			row.Place = places[i.Place]
+		}
+		items, err := s.st.Referring(ctx, record.KindEvidence, record.KindIncident, i.Slug)
+		if err != nil {
+			s.log.ErrorContext(ctx, "list evidence", slog.String("incident", i.Slug), slog.Any("error", err))
+		}
+		for _, it := range items {
+			if ev := it.Record.(*record.Evidence); !ev.PersonalData {
+				row.Evidence = append(row.Evidence, evidenceLink{Slug: ev.Slug, Title: ev.Title})
+			}
 		}
 		data.Incidents = append(data.Incidents, row)
 	}
