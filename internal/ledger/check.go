@@ -38,71 +38,13 @@ func (l *Ledger) Check(ctx context.Context, st *store.Store) ([]string, error) {
 	var problems []string
 	add := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
 
-	latest, err := l.Latest()
-	if err != nil {
-		add("published checkpoint: %v", err)
-	}
-	arch, err := l.Archive()
-	if err != nil {
-		return nil, err
-	}
-	var valid []*Checkpoint
-	sizes := map[uint64]string{}
-	for _, a := range arch {
-		cp, err := ParseCheckpoint(a.Raw, l.keys.verifier)
-		if err != nil {
-			add("archived checkpoint %s: forged or damaged: %v", a.Name, err)
-			continue
-		}
-		if cp.Size != a.Size {
-			add("archived checkpoint %s: it is for a tree of size %d", a.Name, cp.Size)
-			continue
-		}
-		if other, ok := sizes[cp.Size]; ok {
-			add("archived checkpoints %s and %s: two different trees of size %d were signed", other, a.Name, cp.Size)
-		}
-		sizes[cp.Size] = a.Name
-		valid = append(valid, cp)
-	}
-	var archMax uint64
-	for _, cp := range valid {
-		archMax = max(archMax, cp.Size)
-	}
-	var size uint64
-	if latest != nil {
-		size = latest.Size
-		if archMax < size {
-			add("checkpoint archive rolled back: the newest archived checkpoint covers %d entries, the published one %d", archMax, size)
-		}
-		if size < archMax {
-			add("published checkpoint rolled back: it covers %d entries, the archive %d", size, archMax)
-		}
-	}
-	size = max(size, archMax)
 	next, err := st.NextLogIndex(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if next > archMax {
-		add("checkpoint archive rolled back: the database records entries up to index %d, beyond the newest archived checkpoint (%d entries)", next-1, archMax)
-	}
-	if next > size {
-		size = next
-	}
-
-	// Recompute the tree from the entries.
-	entries, err := l.Entries(ctx, 0, size, size)
+	entries, err := l.checkLog(ctx, next, add)
 	if err != nil {
-		add("log entries: %v", err)
-		entries = nil
-	}
-	if entries != nil {
-		checkRoots(entries, append(valid, latest), add)
-		if latest != nil && latest.Size > 0 {
-			if err := l.checkTiles(ctx); err != nil {
-				add("log tiles: %v", err)
-			}
-		}
+		return nil, err
 	}
 
 	leaves, err := st.Leaves(ctx)
@@ -266,4 +208,75 @@ func (l *Ledger) checkCommitments(ctx context.Context, st *store.Store, leaves [
 		}
 	}
 	return nil
+}
+
+// checkLog checks the log on its own: signatures, archive, the tree
+// recomputed from the entries, and the tiles. next is one more than the
+// highest index the store records, for the rollback check. It returns the
+// entries, or nil when they could not be read.
+func (l *Ledger) checkLog(ctx context.Context, next uint64, add func(string, ...any)) ([][]byte, error) {
+	latest, err := l.Latest()
+	if err != nil {
+		add("published checkpoint: %v", err)
+	}
+	arch, err := l.Archive()
+	if err != nil {
+		return nil, err
+	}
+	var valid []*Checkpoint
+	sizes := map[uint64]string{}
+	for _, a := range arch {
+		cp, err := ParseCheckpoint(a.Raw, l.keys.verifier)
+		if err != nil {
+			add("archived checkpoint %s: forged or damaged: %v", a.Name, err)
+			continue
+		}
+		if cp.Size != a.Size {
+			add("archived checkpoint %s: it is for a tree of size %d", a.Name, cp.Size)
+			continue
+		}
+		if other, ok := sizes[cp.Size]; ok {
+			add("archived checkpoints %s and %s: two different trees of size %d were signed", other, a.Name, cp.Size)
+		}
+		sizes[cp.Size] = a.Name
+		valid = append(valid, cp)
+	}
+	var archMax uint64
+	for _, cp := range valid {
+		archMax = max(archMax, cp.Size)
+	}
+	var size uint64
+	if latest != nil {
+		size = latest.Size
+		if archMax < size {
+			add("checkpoint archive rolled back: the newest archived checkpoint covers %d entries, the published one %d", archMax, size)
+		}
+		if size < archMax {
+			add("published checkpoint rolled back: it covers %d entries, the archive %d", size, archMax)
+		}
+	}
+	size = max(size, archMax)
+	if next > archMax {
+		add("checkpoint archive rolled back: the database records entries up to index %d, beyond the newest archived checkpoint (%d entries)", next-1, archMax)
+	}
+	if next > size {
+		size = next
+	}
+
+	// Recompute the tree from the entries.
+	entries, err := l.Entries(ctx, 0, size, size)
+	if err != nil {
+		add("log entries: %v", err)
+		entries = nil
+	}
+	if entries != nil {
+		checkRoots(entries, append(valid, latest), add)
+		if latest != nil && latest.Size > 0 {
+			if err := l.checkTiles(ctx); err != nil {
+				add("log tiles: %v", err)
+			}
+		}
+	}
+
+	return entries, nil
 }
