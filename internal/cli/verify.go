@@ -33,10 +33,10 @@ func runVerify(e *env, args []string) error {
 	// An interrupted ingest may have left leaves that the log does not hold
 	// yet; completing them is repair, not concealment: each was written in
 	// the same transaction as the change it records.
-	if _, err := e.sync(d); err != nil {
-		return err
-	}
 	var problems []string
+	if _, err := e.sync(d); err != nil {
+		problems = append(problems, "could not complete pending ledger appends: "+err.Error())
+	}
 	blobs, err := st.Blobs(e.ctx)
 	if err != nil {
 		return err
@@ -97,10 +97,7 @@ func runVerify(e *env, args []string) error {
 		fmt.Fprintf(e.stdout, "verify: %d problem(s) in %d original(s)\n", len(problems), len(blobs))
 		return errVerifyFailed
 	}
-	cp, err := d.lg.Latest()
-	if err != nil {
-		return err
-	}
+	cp, _ := d.lg.Latest() // checked above
 	fmt.Fprintf(e.stdout, "verify: ok, %d original(s) re-hashed, %d evidence item(s), ledger of %d entries recomputed and matched\n", len(blobs), len(items), cpSize(cp))
 	return nil
 }

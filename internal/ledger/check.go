@@ -11,6 +11,7 @@ import (
 	"github.com/transparency-dev/merkle/compact"
 	"github.com/transparency-dev/merkle/rfc6962"
 	"github.com/transparency-dev/tessera/api"
+	"github.com/transparency-dev/tessera/api/layout"
 	"github.com/transparency-dev/tessera/fsck"
 
 	"groundtruth/internal/store"
@@ -276,7 +277,54 @@ func (l *Ledger) checkLog(ctx context.Context, next uint64, add func(string, ...
 				add("log tiles: %v", err)
 			}
 		}
+		l.checkArchivedTiles(entries, valid, add)
 	}
 
 	return entries, nil
+}
+
+// checkArchivedTiles checks the partial tiles of every archived tree size.
+// Tessera's fsck checks the tiles of the published tree only, but a receipt
+// is built against the smallest archived checkpoint that covers its entry,
+// and so reads the partial tiles of that older size (or the full tile that
+// replaced them, of which it reads the first hashes).
+func (l *Ledger) checkArchivedTiles(entries [][]byte, cps []*Checkpoint, add func(string, ...any)) {
+	// levels[h] holds the hashes of the complete nodes at tree height h.
+	levels := [][][]byte{make([][]byte, len(entries))}
+	for i, e := range entries {
+		levels[0][i] = rfc6962.DefaultHasher.HashLeaf(e)
+	}
+	for h := 0; len(levels[h]) > 1; h++ {
+		var up [][]byte
+		for i := 0; i+1 < len(levels[h]); i += 2 {
+			up = append(up, rfc6962.DefaultHasher.HashChildren(levels[h][i], levels[h][i+1]))
+		}
+		levels = append(levels, up)
+	}
+	seen := map[string]bool{}
+	for _, cp := range cps {
+		for tl := uint64(0); 8*tl < uint64(len(levels)); tl++ {
+			nodes := cp.Size >> (8 * tl) // complete nodes at the tile level's base height
+			width := nodes % layout.TileWidth
+			if nodes == 0 || width == 0 {
+				continue
+			}
+			idx := nodes / layout.TileWidth
+			path := layout.TilePath(tl, idx, uint8(width))
+			if seen[path] {
+				continue
+			}
+			seen[path] = true
+			got, err := l.fetchTile(context.Background(), tl, idx, uint8(width))
+			if err != nil {
+				add("log tiles: %s, read by receipts for the tree of %d entries: %v", path, cp.Size, err)
+				continue
+			}
+			base := levels[8*tl]
+			want := bytes.Join(base[idx*layout.TileWidth:idx*layout.TileWidth+width], nil)
+			if len(got) < len(want) || !bytes.Equal(got[:len(want)], want) {
+				add("log tiles: %s does not hold the hashes recomputed from the entries (tree of %d entries)", path, cp.Size)
+			}
+		}
+	}
 }
