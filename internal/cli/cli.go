@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"os/user"
 	"path/filepath"
@@ -83,7 +84,7 @@ func commands() []command {
 		{"verify", "", "re-hash every original and check the database against the locker", runVerify},
 		{"receipt", "SLUG [--out FILE]", "write the ledger receipt of an evidence item's original (C2SP tlog-proof)", runReceipt},
 		{"verify-receipt", "RECEIPT [FILE] --key KEY", "check a receipt offline, with no data directory", runVerifyReceipt},
-		{"ledger", "key | consistency OLD_CHECKPOINT", "print the ledger's public key; prove the log only grew since a checkpoint", runLedger},
+		{"ledger", "key | consistency OLD_CHECKPOINT | tsa add NAME URL [--roots FILE] [--every D] | tsa list | timestamp", "the ledger's public key; proof the log only grew; RFC 3161 time-stamping authorities", runLedger},
 		{"serve", "[--addr ADDR]", "serve the web interface", runServe},
 		{"demo", "[--addr ADDR]", "init a fresh data directory, load the built-in case and serve it", runDemo},
 	}
@@ -268,13 +269,23 @@ func (e *env) open() (*data, error) {
 
 // sync appends the pending leaves to the ledger and waits for a checkpoint
 // that covers them: the point after which changes may be acknowledged.
+//
+// Timestamps from the configured authorities follow, best effort: a
+// failing authority is reported as a warning, since the change is already
+// durable and provable without it.
 func (e *env) sync(d *data) (*ledger.Checkpoint, error) {
 	cp, err := d.lg.Sync(e.ctx, d.st)
 	if err != nil {
 		return nil, fmt.Errorf("ledger: %w", err)
 	}
+	for _, err := range d.lg.Timestamp(e.ctx, tsaClient, cp) {
+		e.log.WarnContext(e.ctx, "timestamp not obtained", slog.String("error", err.Error()))
+	}
 	return cp, nil
 }
+
+// tsaClient is the HTTP client for time-stamping authorities.
+var tsaClient = &http.Client{Timeout: 15 * time.Second}
 
 func (e *env) change(reason string) store.Change {
 	return store.Change{By: e.user, At: e.now(), Reason: reason}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"groundtruth/internal/ledger"
 	"groundtruth/internal/record"
@@ -116,6 +117,9 @@ func runLedger(e *env, args []string) error {
 	if len(args) == 0 {
 		return badInput("usage: groundtruth ledger key | groundtruth ledger consistency OLD_CHECKPOINT")
 	}
+	if args[0] == "tsa" || args[0] == "timestamp" {
+		return runLedgerTimestamping(e, args)
+	}
 	fs := flags("ledger " + args[0])
 	pos, err := parseInterspersed(fs, args[1:])
 	if err != nil {
@@ -156,5 +160,63 @@ func runLedger(e *env, args []string) error {
 		fmt.Fprintf(e.stdout, "current checkpoint:\n%s", bytes.TrimLeft(cur.Raw, "\n"))
 		return nil
 	}
-	return badInput("usage: groundtruth ledger key | groundtruth ledger consistency OLD_CHECKPOINT")
+	return badInput("usage: groundtruth ledger key | consistency OLD_CHECKPOINT | tsa add NAME URL [--roots FILE] [--every D] | tsa list | timestamp")
+}
+
+// runLedgerTSA configures time-stamping authorities and asks them for
+// tokens.
+func runLedgerTimestamping(e *env, args []string) error {
+	fs := flags("ledger " + args[0])
+	roots := fs.String("roots", "", "PEM file of the authority's root certificates (without it the chain is not checked)")
+	every := fs.Duration("every", time.Minute, "ask this authority at most once per this interval")
+	pos, err := parseInterspersed(fs, args[1:])
+	if err != nil {
+		return err
+	}
+	d, err := e.open()
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	switch {
+	case args[0] == "tsa" && len(pos) == 3 && pos[0] == "add":
+		var pem []byte
+		if *roots != "" {
+			if pem, err = os.ReadFile(*roots); err != nil {
+				return badInput("cannot read --roots %s: %v", *roots, errors.Unwrap(err))
+			}
+		}
+		if err := d.lg.AddTSA(pos[1], pos[2], *every, pem); err != nil {
+			return badInput("%v", err)
+		}
+		fmt.Fprintf(e.stdout, "added time-stamping authority %s\n", pos[1])
+		return nil
+	case args[0] == "tsa" && len(pos) == 1 && pos[0] == "list":
+		tsas, err := d.lg.TSAs()
+		if err != nil {
+			return err
+		}
+		for _, t := range tsas {
+			fmt.Fprintf(e.stdout, "%s %s every %s (roots: %v)\n", t.Name, t.URL, t.Every, t.Roots != nil)
+		}
+		return nil
+	case args[0] == "timestamp" && len(pos) == 0:
+		cp, err := d.lg.Latest()
+		if err != nil {
+			return err
+		}
+		if cp == nil {
+			return badInput("the ledger has no checkpoint yet: load or ingest something first")
+		}
+		errs := d.lg.Timestamp(e.ctx, tsaClient, cp)
+		for _, err := range errs {
+			fmt.Fprintf(e.stdout, "FAILED %v\n", err)
+		}
+		if len(errs) > 0 {
+			return errVerifyFailed
+		}
+		fmt.Fprintf(e.stdout, "checkpoint of %d entries timestamped by every configured authority\n", cp.Size)
+		return nil
+	}
+	return badInput("usage: groundtruth ledger tsa add NAME URL [--roots FILE] [--every D] | tsa list | timestamp")
 }

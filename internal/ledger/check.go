@@ -279,6 +279,11 @@ func (l *Ledger) checkLog(ctx context.Context, next uint64, add func(string, ...
 		}
 		l.checkArchivedTiles(entries, valid, add)
 	}
+	bySize := map[uint64][]byte{}
+	for _, cp := range valid {
+		bySize[cp.Size] = cp.Raw
+	}
+	l.checkTimestamps(bySize, add)
 
 	return entries, nil
 }
