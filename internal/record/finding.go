@@ -193,6 +193,9 @@ type Claim struct {
 	Reliability Reliability `yaml:"reliability,omitempty" json:"reliability,omitempty"`
 	Credibility Credibility `yaml:"credibility,omitempty" json:"credibility,omitempty"`
 	Evidence    []string    `yaml:"evidence,omitempty" json:"evidence,omitempty"`
+	// BasedOn lists claims this one repeats or relies on (an outlet quoting
+	// a ministry): it is not independent of them.
+	BasedOn []string `yaml:"based_on,omitempty" json:"based_on,omitempty"`
 }
 
 func (c *Claim) Kind() Kind       { return KindClaim }
@@ -215,6 +218,9 @@ func (cl *Claim) Validate() error {
 	for i, s := range cl.Evidence {
 		c.slug(fieldf("evidence[%d]", i), s)
 	}
+	for i, s := range cl.BasedOn {
+		c.slug(fieldf("based_on[%d]", i), s)
+	}
 	return c.err
 }
 
@@ -224,6 +230,7 @@ func (cl *Claim) Refs() []Ref {
 	r.add("by", KindActor, cl.By)
 	r.add("reported_by", KindActor, cl.ReportedBy)
 	r.addAll("evidence", KindEvidence, cl.Evidence)
+	r.addAll("based_on", KindClaim, cl.BasedOn)
 	return r
 }
 

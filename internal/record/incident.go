@@ -79,7 +79,28 @@ type Incident struct {
 	Actors        []Involvement  `yaml:"actors,omitempty" json:"actors,omitempty"`
 	Weapons       []string       `yaml:"weapons,omitempty" json:"weapons,omitempty"`
 	Related       []string       `yaml:"related,omitempty" json:"related,omitempty"` // other incidents
+	// Circumstances of the people harmed, as shown by the evidence: the
+	// legal rules on persons hors de combat turn on them.
+	Circumstances []string `yaml:"circumstances,omitempty" json:"circumstances,omitempty"`
+	// GradeOverride is an analyst's grade in place of the computed one; the
+	// computed grade is always kept and shown beside it.
+	GradeOverride *GradeOverride `yaml:"grade_override,omitempty" json:"grade_override,omitempty"`
 }
+
+// GradeOverride is an analyst's decision to grade an incident otherwise
+// than the rules do.
+type GradeOverride struct {
+	Grade  string `yaml:"grade" json:"grade"`
+	Reason string `yaml:"reason" json:"reason"`
+	By     string `yaml:"by" json:"by"`
+	Date   Time   `yaml:"date" json:"date"`
+}
+
+// Grades are Airwars' civilian-harm grades, from strongest to weakest.
+var Grades = []string{"confirmed", "fair", "weak", "contested", "discounted"}
+
+// Circumstances that may be recorded for the people harmed in an incident.
+var circumstancesList = []string{"captive", "bound", "blindfolded", "surrendered", "wounded", "sick", "detained", "fleeing", "medical_personnel", "journalist"}
 
 // Involvement names an actor's alleged role in an incident. Roles are
 // allegations until an assessment says otherwise.
@@ -121,6 +142,15 @@ func (i *Incident) Validate() error {
 	}
 	for k, w := range i.Related {
 		c.slug(fieldf("related[%d]", k), w)
+	}
+	for k, w := range i.Circumstances {
+		oneOf(&c, fieldf("circumstances[%d]", k), w, false, circumstancesList)
+	}
+	if o := i.GradeOverride; o != nil {
+		oneOf(&c, "grade_override.grade", o.Grade, false, Grades)
+		c.required("grade_override.reason", o.Reason)
+		c.required("grade_override.by", o.By)
+		c.time("grade_override.date", o.Date, true)
 	}
 	return c.err
 }

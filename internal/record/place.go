@@ -12,10 +12,13 @@ type Place struct {
 	Slug string `yaml:"slug" json:"slug"`
 	// Name is the name the gazetteer entry carries; display uses the policy
 	// over Names, not this field alone.
-	Name      string      `yaml:"name" json:"name"`
-	Gazetteer string      `yaml:"gazetteer,omitempty" json:"gazetteer,omitempty"` // e.g. geonames:148105
-	Snapshot  Time        `yaml:"gazetteer_snapshot,omitempty" json:"gazetteer_snapshot,omitzero"`
-	Location  *Location   `yaml:"location,omitempty" json:"location,omitempty"`
+	Name      string    `yaml:"name" json:"name"`
+	Gazetteer string    `yaml:"gazetteer,omitempty" json:"gazetteer,omitempty"` // e.g. geonames:148105
+	Snapshot  Time      `yaml:"gazetteer_snapshot,omitempty" json:"gazetteer_snapshot,omitzero"`
+	Location  *Location `yaml:"location,omitempty" json:"location,omitempty"`
+	// Populated marks a town, city or village: the legal rules on
+	// indiscriminate weapons turn on it.
+	Populated bool        `yaml:"populated_area,omitempty" json:"populated_area,omitempty"`
 	DeJure    string      `yaml:"de_jure_country,omitempty" json:"de_jure_country,omitempty"`
 	Control   []Control   `yaml:"de_facto_control,omitempty" json:"de_facto_control,omitempty"`
 	Names     []PlaceName `yaml:"names,omitempty" json:"names,omitempty"`
