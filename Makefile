@@ -14,6 +14,8 @@ demo: build
 
 test: vet fmt-check
 	$(GO) test -race -count=1 ./...
+	# A bounded run of the engine fuzzer: every case file the loader accepts.
+	$(GO) test ./internal/verification -run '^$$' -fuzz FuzzEngine -fuzztime 15s
 
 vet:
 	$(GO) vet ./...
@@ -32,6 +34,10 @@ fuzz:
 	$(GO) test ./internal/evidence -run '^$$' -fuzz FuzzSniff -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/evidence -run '^$$' -fuzz FuzzPlatformOf -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/record -run '^$$' -fuzz FuzzParseTime -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/ledger -run '^$$' -fuzz FuzzVerifyReceipt -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/ledger -run '^$$' -fuzz FuzzParseLeaf -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/timestamp -run '^$$' -fuzz FuzzVerify -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/verification -run '^$$' -fuzz FuzzEngine -fuzztime $(FUZZTIME)
 
 clean:
 	rm -rf bin

@@ -202,6 +202,10 @@ func (c *Case) summary(i *record.Incident, verdicts []Verdict, g Grade, cas Inci
 	for _, f := range flags {
 		s = append(s, fmt.Sprintf("The recorded facts raise a flag: %s.", lowerFirst(f.Title)))
 	}
+	for _, ch := range c.characterisations(i.Slug) {
+		s = append(s, fmt.Sprintf("%s characterised the act in legal terms %s; that is its characterisation, not a finding of this record.",
+			c.actorName(ch.By), dateFromString(ch.Date)))
+	}
 	s = append(s, fmt.Sprintf("Grade: %s.", g.Grade))
 	return strings.Join(s, " ")
 }
@@ -329,4 +333,12 @@ func countWords(n *record.Count) string {
 		return fmt.Sprintf("%s (at least %s)", p(n.Best), p(n.Low))
 	}
 	return fmt.Sprintf("%s (%s to %s)", p(n.Best), p(n.Low), p(n.High))
+}
+
+func dateFromString(s string) string {
+	t, ok := record.ParseTime(s)
+	if !ok {
+		return dateText(record.Time{})
+	}
+	return dateText(t)
 }
