@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 
 	"groundtruth/internal/record"
 	"groundtruth/internal/store"
+	"groundtruth/internal/verification"
 )
 
 func runEvidence(e *env, args []string) error {
@@ -146,11 +148,40 @@ func runTallies(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	c, err := loadCase(e, st)
+	if err != nil {
+		return err
+	}
+	recs := map[string]verification.Reconciliation{}
+	for _, r := range c.Reconcile() {
+		recs[r.Tally] = r
+	}
 	if *asJSON {
-		return writeJSON(e.stdout, out)
+		type tallyView struct {
+			*record.Tally
+			Reconciliation verification.Reconciliation `json:"reconciliation"`
+		}
+		views := make([]tallyView, 0, len(out))
+		for _, t := range out {
+			views = append(views, tallyView{t, recs[t.Slug]})
+		}
+		return writeJSON(e.stdout, views)
 	}
 	for _, t := range out {
+		r := recs[t.Slug]
 		fmt.Fprintf(e.stdout, "  - %s: %s as of %s: killed %s, injured %s (%s)\n", t.Issuer, t.Scope.Description, t.AsOf, countText(t.Killed), countText(t.Injured), t.Slug)
+		fmt.Fprintf(e.stdout, "      documented in incidents of the same scope and period: %s killed", countText(r.Documented))
+		if r.Gap != nil {
+			fmt.Fprintf(e.stdout, "; gap %d", *r.Gap)
+		}
+		fmt.Fprintln(e.stdout)
+		if r.PartsSum != nil {
+			verdict := "do not add up to it"
+			if r.PartsMatch != nil && *r.PartsMatch {
+				verdict = "add up to it"
+			}
+			fmt.Fprintf(e.stdout, "      its parts (%s) total %d and %s\n", strings.Join(r.Parts, ", "), *r.PartsSum, verdict)
+		}
 	}
 	return nil
 }

@@ -12,6 +12,7 @@ import (
 
 	"groundtruth/internal/record"
 	"groundtruth/internal/store"
+	"groundtruth/internal/verification"
 )
 
 // The JSON shapes printed by --json are documented in docs/cli.md; change
@@ -40,6 +41,15 @@ type incidentView struct {
 	Victims        []record.Victim         `json:"victims"`
 	Evidence       []evidenceView          `json:"evidence"`
 	Investigations []*record.Investigation `json:"investigations"`
+	// From the verification engine (docs/grading.md).
+	Grade             verification.Grade              `json:"grade"`
+	Propositions      []verification.Verdict          `json:"propositions"`
+	Flags             []verification.Flag             `json:"flags"`
+	Characterisations []verification.Characterisation `json:"characterisations"`
+	CasualtyTotals    verification.IncidentCasualties `json:"casualty_totals"`
+	Summary           string                          `json:"summary"`
+
+	report *verification.Report
 }
 
 func runIncidents(e *env, args []string) error {
@@ -156,6 +166,14 @@ func buildIncidentView(e *env, st *store.Store, s *store.Stored) (*incidentView,
 	for _, vi := range victims {
 		v.Victims = append(v.Victims, vi.Public()) // names and notes never leave the desk
 	}
+	c, err := loadCase(e, st)
+	if err != nil {
+		return nil, err
+	}
+	r := c.Report(i.Slug, verification.Settings{})
+	v.Grade, v.Propositions, v.Flags, v.Characterisations, v.CasualtyTotals, v.Summary =
+		r.Grade, r.Propositions, r.Flags, r.Characterisations, r.Casualties, r.Summary
+	v.report = r
 	return v, nil
 }
 
@@ -221,6 +239,7 @@ func printIncident(w io.Writer, v *incidentView) {
 	for _, ev := range v.Evidence {
 		printEvidenceLine(w, ev.Evidence)
 	}
+	printReport(w, v.report)
 }
 
 func section(w io.Writer, name string, n int) {

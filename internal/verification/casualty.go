@@ -46,8 +46,9 @@ func merge(a, b *record.Count) *record.Count {
 	return &record.Count{Low: minp(lo(a), lo(b)), Best: minp(a.Best, b.Best), High: maxp(hi(a), hi(b))}
 }
 
-// add sums counts of different people. A figure missing on one side is
-// taken from that side's other figures, so that a sum never drops a report.
+// add sums counts of different people. A bound is given only when one of
+// the parts gives one; a part without it contributes its best figure, so
+// that a sum never drops a report.
 func add(a, b *record.Count) *record.Count {
 	if !a.Reported() {
 		return clone(b)
@@ -56,11 +57,14 @@ func add(a, b *record.Count) *record.Count {
 		return clone(a)
 	}
 	sum := func(x, y *int) *int { return intp(*x + *y) }
-	return &record.Count{
-		Low:  sum(first(a.Low, a.Best, a.High), first(b.Low, b.Best, b.High)),
-		Best: sum(first(a.Best, a.Low, a.High), first(b.Best, b.Low, b.High)),
-		High: sum(first(a.High, a.Best, a.Low), first(b.High, b.Best, b.Low)),
+	out := &record.Count{Best: sum(first(a.Best, a.Low, a.High), first(b.Best, b.Low, b.High))}
+	if a.Low != nil || b.Low != nil {
+		out.Low = sum(first(a.Low, a.Best, a.High), first(b.Low, b.Best, b.High))
 	}
+	if a.High != nil || b.High != nil {
+		out.High = sum(first(a.High, a.Best, a.Low), first(b.High, b.Best, b.Low))
+	}
+	return out
 }
 
 func clone(n *record.Count) *record.Count {
