@@ -73,7 +73,9 @@ func TestEngineOnDemo(t *testing.T) {
 	if h.Grade.Grade != "contested" {
 		t.Errorf("Hadrut grade: got %s, want contested", h.Grade.Grade)
 	}
-	if !slices.ContainsFunc(h.Flags, func(f flag) bool { return f.Rule == "persons-hors-de-combat" && strings.HasPrefix(f.Title, "Potential") }) {
+	if !slices.ContainsFunc(h.Flags, func(f flag) bool {
+		return f.Rule == "persons-hors-de-combat" && strings.HasPrefix(f.Title, "Potential")
+	}) {
 		t.Errorf("Hadrut flags: got %+v, want the hors-de-combat flag", h.Flags)
 	}
 
