@@ -65,7 +65,9 @@ func NewCase(recs []record.Record) *Case {
 	return c
 }
 
-// actorName returns an actor's name, or its slug when it is not recorded.
+// ActorName returns an actor's name, or its slug when it is not recorded.
+func (c *Case) ActorName(slug string) string { return c.actorName(slug) }
+
 func (c *Case) actorName(slug string) string {
 	if a, ok := c.Actors[slug]; ok {
 		return a.Name

@@ -6,6 +6,7 @@ package web
 
 import (
 	"embed"
+	"fmt"
 	"html/template"
 	"log/slog"
 	"net/http"
@@ -14,6 +15,7 @@ import (
 	"groundtruth/internal/ledger"
 	"groundtruth/internal/record"
 	"groundtruth/internal/store"
+	"groundtruth/internal/verification"
 )
 
 //go:embed templates
@@ -48,7 +50,14 @@ func securityHeaders(h http.Handler) http.Handler {
 
 type incidentRow struct {
 	Slug, Title, Dates, Precision, Place, EventType, SubEventType string
+	Grade, Summary                                                string
+	Flags                                                         []string
 	Evidence                                                      []evidenceLink
+}
+
+// tallyRow is a reported running total beside the documented incidents.
+type tallyRow struct {
+	Issuer, Scope, AsOf, Reported, Documented, Gap, Parts string
 }
 
 // evidenceLink is an evidence item the public may see, with its receipt.
@@ -64,9 +73,16 @@ func (s *server) listIncidents(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "could not list incidents", http.StatusInternalServerError)
 		return
 	}
+	c, err := s.loadCase(r)
+	if err != nil {
+		s.log.ErrorContext(ctx, "load case", slog.Any("error", err))
+		http.Error(w, "could not load the case", http.StatusInternalServerError)
+		return
+	}
 	places := map[string]string{}
 	var data struct {
 		Incidents   []incidentRow
+		Tallies     []tallyRow
 		Unpublished int
 	}
 	for _, st := range list {
@@ -86,6 +102,12 @@ func (s *server) listIncidents(w http.ResponseWriter, r *http.Request) {
 			}
 			row.Place = places[i.Place]
 		}
+		if rep := c.Report(i.Slug, verification.Settings{}); rep != nil {
+			row.Grade, row.Summary = rep.Grade.Grade, rep.Summary
+			for _, f := range rep.Flags {
+				row.Flags = append(row.Flags, f.Title+" ("+f.Law+")")
+			}
+		}
 		items, err := s.st.Referring(ctx, record.KindEvidence, record.KindIncident, i.Slug)
 		if err != nil {
 			s.log.ErrorContext(ctx, "list evidence", slog.String("incident", i.Slug), slog.Any("error", err))
@@ -96,6 +118,20 @@ func (s *server) listIncidents(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		data.Incidents = append(data.Incidents, row)
+	}
+	for _, rc := range c.Reconcile() {
+		row := tallyRow{Issuer: c.ActorName(rc.Issuer), Scope: rc.Scope.Description, AsOf: rc.AsOf,
+			Reported: count(rc.Reported), Documented: count(rc.Documented)}
+		if rc.Gap != nil {
+			row.Gap = fmt.Sprint(*rc.Gap)
+		}
+		if rc.PartsSum != nil {
+			row.Parts = fmt.Sprintf("parts total %d", *rc.PartsSum)
+			if rc.PartsMatch != nil && *rc.PartsMatch {
+				row.Parts += ", which reconciles"
+			}
+		}
+		data.Tallies = append(data.Tallies, row)
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	if err := pages.ExecuteTemplate(w, "incidents.html", data); err != nil {
@@ -171,4 +207,37 @@ func (s *server) publicEvidence(r *http.Request, slug string) (*record.Evidence,
 		}
 	}
 	return nil, false
+}
+
+// loadCase reads the records the public may reason over: every current
+// record but unpublished incidents, so that no draft's figures reach a
+// public sum.
+func (s *server) loadCase(r *http.Request) (*verification.Case, error) {
+	var recs []record.Record
+	for _, k := range record.Kinds {
+		list, err := s.st.List(r.Context(), k)
+		if err != nil {
+			return nil, err
+		}
+		for _, st := range list {
+			if i, ok := st.Record.(*record.Incident); ok && i.Status != "published" {
+				continue
+			}
+			recs = append(recs, st.Record)
+		}
+	}
+	return verification.NewCase(recs), nil
+}
+
+func count(c *record.Count) string {
+	if !c.Reported() {
+		return "not reported"
+	}
+	if c.Best != nil {
+		return fmt.Sprint(*c.Best)
+	}
+	if c.Low != nil {
+		return fmt.Sprintf("at least %d", *c.Low)
+	}
+	return fmt.Sprintf("at most %d", *c.High)
 }
