@@ -52,7 +52,7 @@ func TestListIncidents(t *testing.T) {
 	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
 		t.Fatalf("GET / = %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
 	}
-	for _, want := range []string{"Shelling &lt;b&gt;bold&lt;/b&gt;", "Xankandi (Stepanakert, Xankəndi)", "1 unpublished"} {
+	for _, want := range []string{"Shelling &lt;b&gt;bold&lt;/b&gt;", "Xankandi (Stepanakert, Xankəndi)", "1 unpublished", "<td>weak</td>", "No casualty figures are recorded"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("page lacks %q", want)
 		}
