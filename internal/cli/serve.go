@@ -12,8 +12,10 @@ import (
 	"os"
 	"time"
 
+	"groundtruth/internal/account"
 	"groundtruth/internal/casefile"
 	"groundtruth/internal/demo"
+	"groundtruth/internal/store"
 	"groundtruth/internal/web"
 )
 
@@ -37,7 +39,7 @@ func (e *env) serve(d *data, addr string) error {
 		return badInput("cannot listen on %s: %v: choose another --addr", addr, err)
 	}
 	srv := &http.Server{
-		Handler:           web.New(d.st, d.lg, e.log),
+		Handler:           web.New(web.Config{Store: d.st, Locker: d.lk, Ledger: d.lg, Log: e.log}),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	fmt.Fprintf(e.stdout, "serving %s on http://%s/\n", e.data, ln.Addr())
@@ -96,5 +98,17 @@ func runDemo(e *env, args []string) error {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "loaded the built-in case: %d records\n", sum.Created+sum.Updated+sum.Unchanged)
+	password, _, err := e.password(false)
+	if err != nil {
+		return err
+	}
+	hash, err := account.HashPassword(password)
+	if err != nil {
+		return err
+	}
+	if err := d.st.CreateUser(e.ctx, store.User{Name: "admin", Role: string(account.Admin), PasswordHash: hash}, e.user); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "sign in as admin with password %s (this demo's only account)\n", password)
 	return e.serve(d, *addr)
 }

@@ -64,7 +64,7 @@ func TestReceiptDownload(t *testing.T) {
 	if _, err := lg.Sync(ctx, st); err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(New(st, lg, slog.New(slog.DiscardHandler)))
+	srv := httptest.NewServer(New(Config{Store: st, Ledger: lg, Log: slog.New(slog.DiscardHandler)}))
 	defer srv.Close()
 
 	get := func(path string) (int, string) {

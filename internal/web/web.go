@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 
-// Package web serves groundtruth's web interface. For now it is one plain
-// page that lists the published incidents, and a health check.
+// Package web serves groundtruth's web interface and JSON API
+// (/api/v1/), with accounts and roles (see internal/account). Every route
+// is in the table of routes.go with the permission it needs.
 package web
 
 import (
@@ -12,7 +13,9 @@ import (
 	"net/http"
 	"strings"
 
+	"groundtruth/internal/account"
 	"groundtruth/internal/ledger"
+	"groundtruth/internal/locker"
 	"groundtruth/internal/record"
 	"groundtruth/internal/store"
 	"groundtruth/internal/verification"
@@ -24,24 +27,41 @@ var templateFS embed.FS
 var pages = template.Must(template.ParseFS(templateFS, "templates/*.html"))
 
 type server struct {
-	st  *store.Store
-	lg  *ledger.Ledger
-	log *slog.Logger
+	st            *store.Store
+	lk            *locker.Locker
+	lg            *ledger.Ledger
+	log           *slog.Logger
+	throttle      *throttle
+	secureCookies bool
+}
+
+// Config holds what the web interface needs.
+type Config struct {
+	Store  *store.Store
+	Locker *locker.Locker
+	Ledger *ledger.Ledger
+	Log    *slog.Logger
+	// SecureCookies marks the session cookie Secure even when the server
+	// itself does not terminate TLS (behind a proxy).
+	SecureCookies bool
 }
 
 // New returns the web interface's handler.
-func New(st *store.Store, lg *ledger.Ledger, log *slog.Logger) http.Handler {
-	s := &server{st: st, lg: lg, log: log}
+func New(cfg Config) http.Handler {
+	s := &server{st: cfg.Store, lk: cfg.Locker, lg: cfg.Ledger, log: cfg.Log, throttle: newThrottle(), secureCookies: cfg.SecureCookies}
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /{$}", s.listIncidents)
-	mux.HandleFunc("GET /receipts/{slug}", s.receipt)
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
-	return securityHeaders(mux)
+	for _, rt := range s.routes() {
+		mux.Handle(rt.method+" "+rt.pattern, s.guard(rt))
+	}
+	// Cross-origin state-changing requests from browsers are refused on
+	// every route (Sec-Fetch-Site and Origin checks).
+	csrf := http.NewCrossOriginProtection()
+	return securityHeaders(csrf.Handler(mux))
 }
 
 func securityHeaders(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
+		w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; media-src 'self'; form-action 'self'; frame-ancestors 'none'")
 		w.Header().Set("X-Content-Type-Options", "nosniff")
 		w.Header().Set("Referrer-Policy", "no-referrer")
 		h.ServeHTTP(w, r)
@@ -85,9 +105,10 @@ func (s *server) listIncidents(w http.ResponseWriter, r *http.Request) {
 		Tallies     []tallyRow
 		Unpublished int
 	}
+	seeAll := account.Allows(who(r).role, account.ReadAll)
 	for _, st := range list {
 		i := st.Record.(*record.Incident)
-		if i.Status != "published" {
+		if i.Status != "published" && !seeAll {
 			data.Unpublished++
 			continue
 		}
@@ -133,9 +154,22 @@ func (s *server) listIncidents(w http.ResponseWriter, r *http.Request) {
 		}
 		data.Tallies = append(data.Tallies, row)
 	}
+	s.render(w, r, http.StatusOK, "incidents.html", map[string]any{
+		"Incidents": data.Incidents, "Tallies": data.Tallies, "Unpublished": data.Unpublished})
+}
+
+// render executes a page template with the request's principal added as
+// .User (empty for the public).
+func (s *server) render(w http.ResponseWriter, r *http.Request, code int, name string, data map[string]any) {
+	if data == nil {
+		data = map[string]any{}
+	}
+	p := who(r)
+	data["User"], data["Role"] = p.user, string(p.role)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	if err := pages.ExecuteTemplate(w, "incidents.html", data); err != nil {
-		s.log.ErrorContext(ctx, "render incidents", slog.Any("error", err))
+	w.WriteHeader(code)
+	if err := pages.ExecuteTemplate(w, name, data); err != nil {
+		s.log.ErrorContext(r.Context(), "render", slog.String("page", name), slog.String("error", err.Error()))
 	}
 }
 
@@ -209,10 +243,11 @@ func (s *server) publicEvidence(r *http.Request, slug string) (*record.Evidence,
 	return nil, false
 }
 
-// loadCase reads the records the public may reason over: every current
-// record but unpublished incidents, so that no draft's figures reach a
-// public sum.
+// loadCase reads the records the principal may reason over: for the
+// public every current record but unpublished incidents, so that no
+// draft's figures reach a public sum.
 func (s *server) loadCase(r *http.Request) (*verification.Case, error) {
+	seeAll := account.Allows(who(r).role, account.ReadAll)
 	var recs []record.Record
 	for _, k := range record.Kinds {
 		list, err := s.st.List(r.Context(), k)
@@ -220,7 +255,7 @@ func (s *server) loadCase(r *http.Request) (*verification.Case, error) {
 			return nil, err
 		}
 		for _, st := range list {
-			if i, ok := st.Record.(*record.Incident); ok && i.Status != "published" {
+			if i, ok := st.Record.(*record.Incident); ok && i.Status != "published" && !seeAll {
 				continue
 			}
 			recs = append(recs, st.Record)

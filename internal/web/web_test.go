@@ -40,7 +40,7 @@ func TestListIncidents(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(New(st, nil, slog.New(slog.DiscardHandler)))
+	srv := httptest.NewServer(New(Config{Store: st, Log: slog.New(slog.DiscardHandler)}))
 	defer srv.Close()
 	resp, err := http.Get(srv.URL + "/")
 	if err != nil {

@@ -1,0 +1,289 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package web
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"groundtruth/internal/account"
+	"groundtruth/internal/record"
+	"groundtruth/internal/store"
+	"groundtruth/internal/verification"
+)
+
+// Cursor pagination: items are ordered by slug; a cursor is the last slug
+// of the previous page, base64url-encoded, opaque to clients.
+const (
+	defaultLimit = 50
+	maxLimit     = 500
+)
+
+func page[T any](w http.ResponseWriter, r *http.Request, items []T, key func(T) string) {
+	q := r.URL.Query()
+	limit := defaultLimit
+	if s := q.Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > maxLimit {
+			apiError(w, http.StatusBadRequest, fmt.Sprintf("limit %q: give a number from 1 to %d", s, maxLimit))
+			return
+		}
+		limit = n
+	}
+	start := 0
+	if c := q.Get("cursor"); c != "" {
+		after, err := base64.RawURLEncoding.DecodeString(c)
+		if err != nil {
+			apiError(w, http.StatusBadRequest, "cursor: not a cursor this API returned; start again without it")
+			return
+		}
+		start = len(items)
+		for i, it := range items {
+			if key(it) > string(after) {
+				start = i
+				break
+			}
+		}
+	}
+	end := min(start+limit, len(items))
+	out := map[string]any{"items": items[start:end], "next_cursor": nil}
+	if end < len(items) {
+		out["next_cursor"] = base64.RawURLEncoding.EncodeToString([]byte(key(items[end-1])))
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *server) apiIncidents(w http.ResponseWriter, r *http.Request) {
+	list, err := s.st.List(r.Context(), record.KindIncident)
+	if err != nil {
+		s.fail(w, r, "list incidents", err)
+		return
+	}
+	var out []*record.Incident
+	for _, st := range list {
+		if i, ok := s.incident(r, st.Record.Key()); ok {
+			out = append(out, i)
+		}
+	}
+	page(w, r, out, func(i *record.Incident) string { return i.Slug })
+}
+
+func (s *server) apiIncident(w http.ResponseWriter, r *http.Request) {
+	i, ok := s.incident(r, r.PathValue("slug"))
+	if !ok {
+		apiError(w, http.StatusNotFound, "no such incident")
+		return
+	}
+	c, err := s.loadCase(r)
+	if err != nil {
+		s.fail(w, r, "load case", err)
+		return
+	}
+	personal := account.Allows(who(r).role, account.ReadPersonal)
+	victims := []record.Victim{}
+	for _, v := range c.Victims {
+		if v.IncidentSlug == i.Slug {
+			if personal {
+				victims = append(victims, *v)
+			} else {
+				victims = append(victims, v.Public())
+			}
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"incident": i, "report": c.Report(i.Slug, verification.Settings{}), "victims": victims,
+	})
+}
+
+func (s *server) apiEvidence(w http.ResponseWriter, r *http.Request) {
+	list, err := s.st.List(r.Context(), record.KindEvidence)
+	if err != nil {
+		s.fail(w, r, "list evidence", err)
+		return
+	}
+	var out []*record.Evidence
+	for _, st := range list {
+		if ev, ok := s.evidence(r, st.Record.Key()); ok {
+			out = append(out, ev)
+		}
+	}
+	page(w, r, out, func(e *record.Evidence) string { return e.Slug })
+}
+
+func (s *server) apiTallies(w http.ResponseWriter, r *http.Request) {
+	c, err := s.loadCase(r)
+	if err != nil {
+		s.fail(w, r, "load case", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"tallies": c.Tallies, "reconciliation": c.Reconcile()})
+}
+
+func (s *server) apiCasualties(w http.ResponseWriter, r *http.Request) {
+	by := r.URL.Query().Get("by")
+	if by == "" {
+		by = "status"
+	}
+	if !slices.Contains(verification.Groupings, by) {
+		apiError(w, http.StatusBadRequest, "by: give one of "+strings.Join(verification.Groupings, ", "))
+		return
+	}
+	c, err := s.loadCase(r)
+	if err != nil {
+		s.fail(w, r, "load case", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"by": by, "groups": c.CasualtiesBy(by)})
+}
+
+// decodeBody reads a JSON request body strictly: at most 1 MiB, no
+// unknown fields, one value.
+func decodeBody(w http.ResponseWriter, r *http.Request, v any) bool {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		apiError(w, http.StatusBadRequest, "request body: "+err.Error())
+		return false
+	}
+	return true
+}
+
+// apiPutAssessment records an assessment (new or a new version) with the
+// reason for the change, and answers once its ledger leaf is durable.
+func (s *server) apiPutAssessment(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		Assessment json.RawMessage `json:"assessment"`
+		Reason     string          `json:"reason"`
+	}
+	if !decodeBody(w, r, &body) {
+		return
+	}
+	var a record.Assessment
+	dec := json.NewDecoder(bytes.NewReader(body.Assessment))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&a); err != nil {
+		apiError(w, http.StatusBadRequest, "assessment: "+err.Error())
+		return
+	}
+	if strings.TrimSpace(body.Reason) == "" {
+		apiError(w, http.StatusBadRequest, "reason: every change needs a reason")
+		return
+	}
+	if err := a.Validate(); err != nil {
+		apiError(w, http.StatusBadRequest, "assessment: "+err.Error())
+		return
+	}
+	if _, ok := s.incident(r, a.IncidentSlug); !ok {
+		apiError(w, http.StatusBadRequest, "assessment.incident: no such incident")
+		return
+	}
+	var op store.Op
+	err := s.st.Update(r.Context(), func(tx *store.Tx) error {
+		var err error
+		if op, err = tx.Put(&a, store.Change{By: who(r).user, At: time.Now(), Reason: body.Reason}); err != nil {
+			return err
+		}
+		return tx.CheckRefs(&a)
+	})
+	var missing *store.MissingRefError
+	switch {
+	case errors.As(err, &missing):
+		apiError(w, http.StatusBadRequest, "assessment."+missing.Error())
+		return
+	case err != nil:
+		s.fail(w, r, "put assessment", err)
+		return
+	}
+	if s.lg != nil {
+		if _, err := s.lg.Sync(r.Context(), s.st); err != nil {
+			s.fail(w, r, "ledger", err)
+			return
+		}
+	}
+	c, err := s.loadCase(r)
+	if err != nil {
+		s.fail(w, r, "load case", err)
+		return
+	}
+	code := http.StatusOK
+	if op == store.Created {
+		code = http.StatusCreated
+	}
+	writeJSON(w, code, map[string]any{"op": op, "assessment": a, "grade": c.Report(a.IncidentSlug, verification.Settings{}).Grade})
+}
+
+func (s *server) apiTokens(w http.ResponseWriter, r *http.Request) {
+	ts, err := s.st.Tokens(r.Context(), who(r).user)
+	if err != nil {
+		s.fail(w, r, "tokens", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"tokens": ts})
+}
+
+// apiCreateToken creates an API token for the signed-in user and shows its
+// secret once. Only a session may create tokens: a token cannot breed.
+func (s *server) apiCreateToken(w http.ResponseWriter, r *http.Request) {
+	if who(r).token {
+		apiError(w, http.StatusForbidden, "create tokens from a signed-in session, not with a token")
+		return
+	}
+	var body struct {
+		Label string `json:"label"`
+		Scope string `json:"scope"`
+	}
+	if !decodeBody(w, r, &body) {
+		return
+	}
+	if body.Scope != "read" && body.Scope != "write" {
+		apiError(w, http.StatusBadRequest, "scope: give read or write")
+		return
+	}
+	if strings.TrimSpace(body.Label) == "" || len(body.Label) > 100 {
+		apiError(w, http.StatusBadRequest, "label: give a short description of where the token is used")
+		return
+	}
+	secret, hash, err := account.NewSecret("gtt_")
+	if err != nil {
+		s.fail(w, r, "token", err)
+		return
+	}
+	id := "tok_" + account.HashSecret(secret)[:12]
+	t := store.Token{ID: id, User: who(r).user, Scope: body.Scope, Label: body.Label}
+	if err := s.st.CreateToken(r.Context(), t, hash); err != nil {
+		s.fail(w, r, "token", err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"id": id, "scope": body.Scope, "label": body.Label,
+		"token": secret, "note": "shown once: store it now; groundtruth keeps only its hash"})
+}
+
+func (s *server) apiRevokeToken(w http.ResponseWriter, r *http.Request) {
+	err := s.st.RevokeToken(r.Context(), who(r).user, r.PathValue("id"))
+	if errors.Is(err, store.ErrNotFound) {
+		apiError(w, http.StatusNotFound, "no such live token of yours")
+		return
+	}
+	if err != nil {
+		s.fail(w, r, "revoke token", err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *server) apiAccessLog(w http.ResponseWriter, r *http.Request) {
+	log, err := s.st.AccessLog(r.Context(), 1000)
+	if err != nil {
+		s.fail(w, r, "access log", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"entries": log})
+}

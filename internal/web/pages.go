@@ -1,0 +1,234 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package web
+
+import (
+	"errors"
+	"mime"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"sort"
+	"time"
+
+	"groundtruth/internal/account"
+	"groundtruth/internal/locker"
+	"groundtruth/internal/record"
+	"groundtruth/internal/store"
+	"groundtruth/internal/verification"
+)
+
+// revealWindow is how long a logged reveal of graphic media lasts.
+const revealWindow = 10 * time.Minute
+
+// incident returns an incident if the principal may see it.
+func (s *server) incident(r *http.Request, slug string) (*record.Incident, bool) {
+	st, err := s.st.Get(r.Context(), record.KindIncident, slug)
+	if err != nil || st.Retired {
+		return nil, false
+	}
+	i := st.Record.(*record.Incident)
+	if i.Status != "published" && !account.Allows(who(r).role, account.ReadAll) {
+		return nil, false
+	}
+	return i, true
+}
+
+// evidence returns an evidence item if the principal may see its record.
+func (s *server) evidence(r *http.Request, slug string) (*record.Evidence, bool) {
+	if !account.Allows(who(r).role, account.ReadAll) {
+		return s.publicEvidence(r, slug)
+	}
+	st, err := s.st.Get(r.Context(), record.KindEvidence, slug)
+	if err != nil || st.Retired {
+		return nil, false
+	}
+	return st.Record.(*record.Evidence), true
+}
+
+func (s *server) revealed(r *http.Request, slug string) bool {
+	p := who(r)
+	if p.user == "" {
+		return false
+	}
+	ok, err := s.st.AccessedSince(r.Context(), p.user, "reveal_graphic", slug, time.Now().Add(-revealWindow))
+	return err == nil && ok
+}
+
+func (s *server) incidentPage(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	i, ok := s.incident(r, r.PathValue("slug"))
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	c, err := s.loadCase(r)
+	if err != nil {
+		s.fail(w, r, "load case", err)
+		return
+	}
+	rep := c.Report(i.Slug, verification.Settings{})
+	var place string
+	if p, ok := c.Places[i.Place]; ok {
+		place = verification.PlaceName(p, verification.BothNames)
+		for _, n := range p.Names {
+			if n.Name != place {
+				place += " · " + n.Name
+			}
+		}
+	}
+	personal := account.Allows(who(r).role, account.ReadPersonal)
+	var victims []record.Victim
+	for _, v := range c.Victims {
+		if v.IncidentSlug == i.Slug {
+			if personal {
+				victims = append(victims, *v)
+			} else {
+				victims = append(victims, v.Public())
+			}
+		}
+	}
+	items, err := s.st.Referring(ctx, record.KindEvidence, record.KindIncident, i.Slug)
+	if err != nil {
+		s.fail(w, r, "list evidence", err)
+		return
+	}
+	var evidence []*record.Evidence
+	for _, it := range items {
+		if ev, ok := s.evidence(r, it.Record.Key()); ok {
+			evidence = append(evidence, ev)
+		}
+	}
+	var history []store.Version
+	if account.Allows(who(r).role, account.ReadAll) {
+		history, _ = s.st.History(ctx, record.KindIncident, i.Slug)
+	}
+	var investigations []*record.Investigation
+	for _, v := range c.Investigations {
+		if v.IncidentSlug == i.Slug {
+			investigations = append(investigations, v)
+		}
+	}
+	s.render(w, r, http.StatusOK, "incident.html", map[string]any{
+		"I": i, "Place": place, "Report": rep, "Victims": victims, "Evidence": evidence,
+		"History": history, "Investigations": investigations, "Names": c.ActorName,
+	})
+}
+
+func (s *server) evidencePage(w http.ResponseWriter, r *http.Request) {
+	ev, ok := s.evidence(r, r.PathValue("slug"))
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	sightings := slices.Clone(ev.Sightings)
+	sort.SliceStable(sightings, func(i, j int) bool {
+		a, b := sightings[i].PostedAt, sightings[j].PostedAt
+		return !a.IsZero() && (b.IsZero() || a.Std().Before(b.Std()))
+	})
+	var index any
+	if leaves, err := s.st.LeavesOf(r.Context(), store.BlobKind, ev.SHA256); err == nil && len(leaves) > 0 && leaves[0].Index >= 0 {
+		index = leaves[0].Index
+	}
+	p := who(r)
+	s.render(w, r, http.StatusOK, "evidence.html", map[string]any{
+		"E": ev, "Sightings": sightings, "LedgerIndex": index,
+		"CanFetch": s.mayFetch(r, ev) == nil, "Revealed": s.revealed(r, ev.Slug),
+		"CanReveal": ev.Graphic && account.Allows(p.role, account.RevealGraphic),
+		"Image":     mediaKind(ev.MediaType) == "image", "Video": mediaKind(ev.MediaType) == "video",
+	})
+}
+
+// mayFetch says whether the principal may download an item's original.
+func (s *server) mayFetch(r *http.Request, ev *record.Evidence) error {
+	role := who(r).role
+	switch {
+	case !account.Allows(role, account.ReadAll):
+		if ev.Graphic {
+			return errors.New("graphic media is not served publicly")
+		}
+		return nil // publicEvidence already excluded personal data
+	case ev.PersonalData && !account.Allows(role, account.ReadPersonal):
+		return errors.New("this original shows or names victims or witnesses: editors and admins only")
+	case ev.Graphic && !s.revealed(r, ev.Slug):
+		return errors.New("graphic media: reveal it first, the view is logged")
+	}
+	return nil
+}
+
+func (s *server) reveal(w http.ResponseWriter, r *http.Request) {
+	ev, ok := s.evidence(r, r.PathValue("slug"))
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	if err := s.st.LogAccess(r.Context(), store.Access{At: time.Now(), User: who(r).user, Action: "reveal_graphic", Subject: ev.Slug}); err != nil {
+		s.fail(w, r, "access log", err)
+		return
+	}
+	http.Redirect(w, r, "/evidence/"+ev.Slug, http.StatusSeeOther)
+}
+
+// inlineTypes are served inline; anything else (HTML, SVG, scripts,
+// unknown) is served as an attachment of type application/octet-stream,
+// so that an original can never run script in groundtruth's origin.
+var inlineTypes = []string{"image/png", "image/jpeg", "image/gif", "image/webp", "video/mp4", "video/webm", "video/quicktime", "audio/mpeg", "audio/mp4"}
+
+func mediaKind(mt string) string {
+	if !slices.Contains(inlineTypes, mt) {
+		return ""
+	}
+	if len(mt) > 5 && mt[:5] == "image" {
+		return "image"
+	}
+	return "video"
+}
+
+var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
+
+func (s *server) original(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	ev, ok := s.evidence(r, r.PathValue("slug"))
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	if err := s.mayFetch(r, ev); err != nil {
+		apiError(w, http.StatusForbidden, err.Error())
+		return
+	}
+	// The hash is checked on every read that serves an original.
+	if err := s.lk.Check(ev.SHA256); err != nil {
+		if errors.Is(err, locker.ErrIntegrity) || errors.Is(err, locker.ErrNotFound) {
+			s.log.ErrorContext(ctx, "original failed its check", "evidence", ev.Slug)
+			http.Error(w, "the original failed its integrity check: run groundtruth verify", http.StatusInternalServerError)
+			return
+		}
+		s.fail(w, r, "check original", err)
+		return
+	}
+	f, err := os.Open(s.lk.Path(ev.SHA256))
+	if err != nil {
+		s.fail(w, r, "open original", err)
+		return
+	}
+	defer f.Close()
+	if p := who(r); p.user != "" {
+		s.st.LogAccess(ctx, store.Access{At: time.Now(), User: p.user, Action: "download_original", Subject: ev.Slug})
+	}
+	name := unsafeName.ReplaceAllString(filepath.Base(ev.Filename), "_")
+	if name == "" || name == "." || name == ".." {
+		name = ev.Slug
+	}
+	mt, disposition := ev.MediaType, "inline"
+	if !slices.Contains(inlineTypes, mt) {
+		mt, disposition = "application/octet-stream", "attachment"
+	}
+	w.Header().Set("Content-Type", mt)
+	w.Header().Set("Content-Disposition", mime.FormatMediaType(disposition, map[string]string{"filename": name}))
+	w.Header().Set("Content-Security-Policy", "sandbox; default-src 'none'")
+	w.Header().Set("Cache-Control", "private, no-store")
+	http.ServeContent(w, r, "", time.Time{}, f)
+}
