@@ -40,11 +40,11 @@ var policy = map[account.Permission][]account.Role{
 }
 
 type site struct {
-	srv     *httptest.Server
-	s       *server
-	st      *store.Store
-	users   map[account.Role]string
-	dir     string
+	srv   *httptest.Server
+	s     *server
+	st    *store.Store
+	users map[account.Role]string
+	dir   string
 }
 
 func newSite(t *testing.T) *site {
