@@ -20,7 +20,7 @@ type route struct {
 }
 
 func (s *server) routes() []route {
-	return []route{
+	rts := []route{
 		{"GET", "/{$}", account.ReadPublished, s.listIncidents},
 		{"GET", "/healthz", account.ReadPublished, func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) }},
 		{"GET", "/login", account.ReadPublished, s.loginForm},
@@ -44,6 +44,8 @@ func (s *server) routes() []route {
 		{"DELETE", "/api/v1/tokens/{id}", account.Self, s.apiRevokeToken},
 		{"GET", "/api/v1/access-log", account.ManageAccounts, s.apiAccessLog},
 	}
+	rts = append(rts, s.mapRoutes()...)
+	return append(rts, s.formRoutes()...)
 }
 
 // guard identifies the principal and enforces the route's permission.
