@@ -361,6 +361,9 @@ func runMigrate(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := d.st.Reindex(e.ctx); err != nil {
+		return err
+	}
 	if _, err := e.sync(d); err != nil {
 		return err
 	}

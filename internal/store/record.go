@@ -94,6 +94,9 @@ func (t *Tx) Put(r record.Record, c Change) (Op, error) {
 	if err := t.journal(Event{Kind: string(kind), Ref: slug, Version: version, Op: op, Body: body, At: c.At}); err != nil {
 		return "", err
 	}
+	if err := t.index(r, false); err != nil {
+		return "", err
+	}
 	if _, err := t.tx.ExecContext(t.ctx, `DELETE FROM record_refs WHERE kind = $1 AND slug = $2`, string(kind), slug); err != nil {
 		return "", fmt.Errorf("store: put %s %s: refs: %w", kind, slug, err)
 	}
@@ -148,6 +151,9 @@ func (t *Tx) Retire(kind record.Kind, slug string, c Change) error {
 	}
 	if err := t.history(kind, slug, version, Retired, body, c); err != nil {
 		return err
+	}
+	if _, err := t.tx.ExecContext(t.ctx, `DELETE FROM search WHERE kind = $1 AND slug = $2`, string(kind), slug); err != nil {
+		return fmt.Errorf("store: retire %s %s: %w", kind, slug, err)
 	}
 	return t.journal(Event{Kind: string(kind), Ref: slug, Version: version, Op: Retired, Body: []byte(body), At: c.At})
 }

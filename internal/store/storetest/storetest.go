@@ -28,6 +28,7 @@ func Run(t *testing.T, open func(t *testing.T) *store.Store) {
 		{"RollbackChangesNothing", testRollback},
 		{"EvidenceAndBlobs", testEvidenceAndBlobs},
 		{"ChangeNeedsWhoAndWhy", testChangeNeedsWhoAndWhy},
+		{"SearchIsUnicodeAndPrivate", testSearch},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -254,5 +255,50 @@ func testChangeNeedsWhoAndWhy(t *testing.T, ctx context.Context, s *store.Store)
 		if err == nil {
 			t.Errorf("Put with change %+v succeeded", c)
 		}
+	}
+}
+
+func testSearch(t *testing.T, ctx context.Context, s *store.Store) {
+	place := &record.Place{Slug: "hadrut", Name: "Hadrut", Names: []record.PlaceName{
+		{Name: "Հադրութ", Lang: "hy"}, {Name: "Гадрут", Lang: "ru"}, {Name: "Xankəndi", Lang: "az"}}}
+	inc := incident("clash")
+	inc.Description = "Shelling near the market"
+	victim := &record.Victim{Slug: "v1", IncidentSlug: "clash", Name: "Boris Secretname", Notes: "lives by the well", Role: "killed"}
+	put(t, ctx, s, change("ana", "add", 0), place, inc, victim)
+	tests := []struct {
+		q    string
+		want string // kind/slug of the first hit, "" for none
+	}{
+		{"Հադրութ", "place/hadrut"},
+		{"гадрут", "place/hadrut"}, // case folded
+		{"Гадрут", "place/hadrut"},
+		{"XANKƏNDI", "place/hadrut"}, // Azerbaijani Latin, case folded
+		{"mark", "incident/clash"},   // prefix
+		{"shelling market", "incident/clash"},
+		{"Secretname", ""}, // a victim's name is never indexed
+		{"well", ""},
+		{"B.H.", ""},
+	}
+	for _, tt := range tests {
+		hits, err := s.Search(ctx, tt.q, 10)
+		if err != nil {
+			t.Fatalf("Search(%q): %v", tt.q, err)
+		}
+		got := ""
+		if len(hits) > 0 {
+			got = string(hits[0].Kind) + "/" + hits[0].Slug
+		}
+		if got != tt.want {
+			t.Errorf("Search(%q) = %q (%d hits), want %q", tt.q, got, len(hits), tt.want)
+		}
+	}
+	if _, err := s.Search(ctx, ` "* `, 10); !errors.Is(err, store.ErrBadQuery) {
+		t.Errorf("Search of nothing = %v, want ErrBadQuery", err)
+	}
+	if err := s.Update(ctx, func(tx *store.Tx) error { return tx.Retire(record.KindPlace, "hadrut", change("ana", "gone", 1)) }); err != nil {
+		t.Fatal(err)
+	}
+	if hits, _ := s.Search(ctx, "Հադրութ", 10); len(hits) != 0 {
+		t.Errorf("a retired record is still found: %v", hits)
 	}
 }
