@@ -24,7 +24,9 @@ import (
 //go:embed templates
 var templateFS embed.FS
 
-var pages = template.Must(template.ParseFS(templateFS, "templates/*.html"))
+var pages = template.Must(template.New("").Funcs(template.FuncMap{
+	"list": func(s ...string) []string { return s },
+}).ParseFS(templateFS, "templates/*.html"))
 
 type server struct {
 	st            *store.Store
