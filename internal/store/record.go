@@ -351,3 +351,14 @@ func (s *Store) History(ctx context.Context, kind record.Kind, slug string) ([]V
 	}
 	return out, nil
 }
+
+// Generation returns a value that changes whenever any record is written:
+// a cheap key for caches of derived data.
+func (s *Store) Generation(ctx context.Context) (string, error) {
+	var n int64
+	var last sql.NullString
+	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*), MAX(updated_at) FROM records`).Scan(&n, &last); err != nil {
+		return "", fmt.Errorf("store: generation: %w", err)
+	}
+	return fmt.Sprintf("%d/%s", n, last.String), nil
+}

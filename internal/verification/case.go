@@ -22,6 +22,12 @@ type Case struct {
 	Casualties     []*record.Casualty
 	Victims        []*record.Victim
 	Tallies        []*record.Tally
+
+	// Indexes by incident slug, built once by NewCase.
+	assessmentsBy map[string][]*record.Assessment
+	claimsBy      map[string][]*record.Claim
+	casualtiesBy  map[string][]*record.Casualty
+	victimsBy     map[string][]*record.Victim
 }
 
 // NewCase indexes records. Records of other kinds are ignored; lists are
@@ -61,6 +67,20 @@ func NewCase(recs []record.Record) *Case {
 		case *record.Tally:
 			c.Tallies = append(c.Tallies, r)
 		}
+	}
+	c.assessmentsBy, c.claimsBy = map[string][]*record.Assessment{}, map[string][]*record.Claim{}
+	c.casualtiesBy, c.victimsBy = map[string][]*record.Casualty{}, map[string][]*record.Victim{}
+	for _, a := range c.Assessments {
+		c.assessmentsBy[a.IncidentSlug] = append(c.assessmentsBy[a.IncidentSlug], a)
+	}
+	for _, cl := range c.Claims {
+		c.claimsBy[cl.IncidentSlug] = append(c.claimsBy[cl.IncidentSlug], cl)
+	}
+	for _, k := range c.Casualties {
+		c.casualtiesBy[k.IncidentSlug] = append(c.casualtiesBy[k.IncidentSlug], k)
+	}
+	for _, v := range c.Victims {
+		c.victimsBy[v.IncidentSlug] = append(c.victimsBy[v.IncidentSlug], v)
 	}
 	return c
 }
@@ -112,22 +132,6 @@ func alleged(i *record.Incident) []string {
 	return out
 }
 
-func (c *Case) assessmentsOf(incident string) []*record.Assessment {
-	var out []*record.Assessment
-	for _, a := range c.Assessments {
-		if a.IncidentSlug == incident {
-			out = append(out, a)
-		}
-	}
-	return out
-}
+func (c *Case) assessmentsOf(incident string) []*record.Assessment { return c.assessmentsBy[incident] }
 
-func (c *Case) claimsOf(incident string) []*record.Claim {
-	var out []*record.Claim
-	for _, cl := range c.Claims {
-		if cl.IncidentSlug == incident {
-			out = append(out, cl)
-		}
-	}
-	return out
-}
+func (c *Case) claimsOf(incident string) []*record.Claim { return c.claimsBy[incident] }

@@ -108,10 +108,7 @@ func maxp(a, b *int) *int {
 func (c *Case) incidentCasualties(incident string) IncidentCasualties {
 	out := IncidentCasualties{Lines: []CasualtyLine{}, Victims: map[string]int{}}
 	idx := map[[2]string]int{}
-	for _, k := range c.Casualties {
-		if k.IncidentSlug != incident {
-			continue
-		}
+	for _, k := range c.casualtiesBy[incident] {
 		key := [2]string{string(k.Status), k.Side}
 		i, ok := idx[key]
 		if !ok {
@@ -126,10 +123,8 @@ func (c *Case) incidentCasualties(incident string) IncidentCasualties {
 	for _, l := range out.Lines {
 		out.Killed, out.Injured = add(out.Killed, l.Killed), add(out.Injured, l.Injured)
 	}
-	for _, v := range c.Victims {
-		if v.IncidentSlug == incident {
-			out.Victims[v.Role]++
-		}
+	for _, v := range c.victimsBy[incident] {
+		out.Victims[v.Role]++
 	}
 	return out
 }

@@ -124,7 +124,7 @@ func (s *server) apiTallies(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, "load case", err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"tallies": c.Tallies, "reconciliation": c.Reconcile()})
+	writeJSON(w, http.StatusOK, map[string]any{"tallies": c.Tallies, "reconciliation": s.reconcile(c)})
 }
 
 func (s *server) apiCasualties(w http.ResponseWriter, r *http.Request) {

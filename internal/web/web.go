@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 
 	"groundtruth/internal/account"
 	"groundtruth/internal/ledger"
@@ -35,6 +36,7 @@ type server struct {
 	log           *slog.Logger
 	throttle      *throttle
 	secureCookies bool
+	cache         caseCache
 }
 
 // Config holds what the web interface needs.
@@ -108,12 +110,23 @@ func (s *server) listIncidents(w http.ResponseWriter, r *http.Request) {
 		Unpublished int
 	}
 	seeAll := account.Allows(who(r).role, account.ReadAll)
+	// One page of incidents at a time, by slug: the page reasons over each
+	// incident it shows, so it must not show a hundred thousand.
+	after, shown, next := r.URL.Query().Get("after"), 0, ""
 	for _, st := range list {
 		i := st.Record.(*record.Incident)
 		if i.Status != "published" && !seeAll {
 			data.Unpublished++
 			continue
 		}
+		if i.Slug <= after {
+			continue
+		}
+		if shown == pageSize {
+			next = data.Incidents[len(data.Incidents)-1].Slug
+			continue
+		}
+		shown++
 		row := incidentRow{Slug: i.Slug, Title: i.Title, Dates: i.Start.String(), Precision: string(i.TimePrecision),
 			EventType: i.EventType, SubEventType: i.SubEventType}
 		if !i.End.IsZero() && i.End.String() != i.Start.String() {
@@ -142,7 +155,7 @@ func (s *server) listIncidents(w http.ResponseWriter, r *http.Request) {
 		}
 		data.Incidents = append(data.Incidents, row)
 	}
-	for _, rc := range c.Reconcile() {
+	for _, rc := range s.reconcile(c) {
 		row := tallyRow{Issuer: c.ActorName(rc.Issuer), Scope: rc.Scope.Description, AsOf: rc.AsOf,
 			Reported: count(rc.Reported), Documented: count(rc.Documented)}
 		if rc.Gap != nil {
@@ -157,7 +170,7 @@ func (s *server) listIncidents(w http.ResponseWriter, r *http.Request) {
 		data.Tallies = append(data.Tallies, row)
 	}
 	s.render(w, r, http.StatusOK, "incidents.html", map[string]any{
-		"Incidents": data.Incidents, "Tallies": data.Tallies, "Unpublished": data.Unpublished})
+		"Incidents": data.Incidents, "Tallies": data.Tallies, "Unpublished": data.Unpublished, "Next": next})
 }
 
 // render executes a page template with the request's principal added as
@@ -245,11 +258,24 @@ func (s *server) publicEvidence(r *http.Request, slug string) (*record.Evidence,
 	return nil, false
 }
 
-// loadCase reads the records the principal may reason over: for the
+// loadCase returns the records the principal may reason over: for the
 // public every current record but unpublished incidents, so that no
-// draft's figures reach a public sum.
+// draft's figures reach a public sum. Cases are cached until any record
+// changes, since every page reasons over them.
 func (s *server) loadCase(r *http.Request) (*verification.Case, error) {
 	seeAll := account.Allows(who(r).role, account.ReadAll)
+	gen, err := s.st.Generation(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	s.cache.mu.Lock()
+	defer s.cache.mu.Unlock()
+	if s.cache.gen == gen && s.cache.cases[seeAll] != nil {
+		return s.cache.cases[seeAll], nil
+	}
+	if s.cache.gen != gen {
+		s.cache.gen, s.cache.cases, s.cache.recon = gen, map[bool]*verification.Case{}, nil
+	}
 	var recs []record.Record
 	for _, k := range record.Kinds {
 		list, err := s.st.List(r.Context(), k)
@@ -263,7 +289,36 @@ func (s *server) loadCase(r *http.Request) (*verification.Case, error) {
 			recs = append(recs, st.Record)
 		}
 	}
-	return verification.NewCase(recs), nil
+	c := verification.NewCase(recs)
+	s.cache.cases[seeAll] = c
+	return c, nil
+}
+
+// caseCache holds the cases of the current generation of records, one for
+// the public and one for signed-in readers, and their reconciliations.
+type caseCache struct {
+	mu    sync.Mutex
+	gen   string
+	cases map[bool]*verification.Case
+	recon map[*verification.Case][]verification.Reconciliation
+}
+
+// pageSize is how many incidents a page lists.
+const pageSize = 100
+
+// reconcile returns a case's tally reconciliation, computed once per case.
+func (s *server) reconcile(c *verification.Case) []verification.Reconciliation {
+	s.cache.mu.Lock()
+	defer s.cache.mu.Unlock()
+	if s.cache.recon == nil {
+		s.cache.recon = map[*verification.Case][]verification.Reconciliation{}
+	}
+	if r, ok := s.cache.recon[c]; ok {
+		return r
+	}
+	r := c.Reconcile()
+	s.cache.recon[c] = r
+	return r
 }
 
 func count(c *record.Count) string {
