@@ -353,12 +353,13 @@ func (s *Store) History(ctx context.Context, kind record.Kind, slug string) ([]V
 }
 
 // Generation returns a value that changes whenever any record is written:
-// a cheap key for caches of derived data.
+// a cheap key for caches of derived data. Every write appends a history
+// row, so the history's highest row id is such a value. (SQLite's rowid;
+// the PostgreSQL seam will use a sequence.)
 func (s *Store) Generation(ctx context.Context) (string, error) {
-	var n int64
-	var last sql.NullString
-	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*), MAX(updated_at) FROM records`).Scan(&n, &last); err != nil {
+	var last sql.NullInt64
+	if err := s.db.QueryRowContext(ctx, `SELECT MAX(rowid) FROM record_history`).Scan(&last); err != nil {
 		return "", fmt.Errorf("store: generation: %w", err)
 	}
-	return fmt.Sprintf("%d/%s", n, last.String), nil
+	return fmt.Sprint(last.Int64), nil
 }

@@ -23,6 +23,9 @@ type Case struct {
 	Victims        []*record.Victim
 	Tallies        []*record.Tally
 
+	// IncidentSlugs lists the incidents' slugs in order.
+	IncidentSlugs []string
+
 	// Indexes by incident slug, built once by NewCase.
 	assessmentsBy map[string][]*record.Assessment
 	claimsBy      map[string][]*record.Claim
@@ -68,6 +71,10 @@ func NewCase(recs []record.Record) *Case {
 			c.Tallies = append(c.Tallies, r)
 		}
 	}
+	for s := range c.Incidents {
+		c.IncidentSlugs = append(c.IncidentSlugs, s)
+	}
+	sort.Strings(c.IncidentSlugs)
 	c.assessmentsBy, c.claimsBy = map[string][]*record.Assessment{}, map[string][]*record.Claim{}
 	c.casualtiesBy, c.victimsBy = map[string][]*record.Casualty{}, map[string][]*record.Victim{}
 	for _, a := range c.Assessments {
