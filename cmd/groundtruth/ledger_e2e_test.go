@@ -315,6 +315,17 @@ func TestLedgerTamper(t *testing.T) {
 		{"record body changed in the database", func(t *testing.T, data string) {
 			execSQL(t, data, `UPDATE records SET body = replace(body, 'Bellingcat', 'Bellingkat') WHERE kind='actor' AND slug='bellingcat'`)
 		}, [][]string{{"actor bellingcat", "changed outside groundtruth"}}},
+		{"claim deleted from the database", func(t *testing.T, data string) {
+			for _, table := range []string{"records", "record_history"} {
+				execSQL(t, data, `DELETE FROM `+table+` WHERE kind = 'claim' AND slug = 'hadrut-videos-fake-azerbaijani-officials'`)
+			}
+		}, [][]string{{"claim hadrut-videos-fake-azerbaijani-officials", "deleted outside groundtruth"}}},
+		{"claim retired in the database", func(t *testing.T, data string) {
+			execSQL(t, data, `UPDATE records SET retired_at = '2026-01-01T00:00:00Z' WHERE kind = 'claim' AND slug = 'hadrut-videos-fake-azerbaijani-officials'`)
+		}, [][]string{{"claim hadrut-videos-fake-azerbaijani-officials", "retired"}}},
+		{"history author forged", func(t *testing.T, data string) {
+			execSQL(t, data, `UPDATE record_history SET changed_by = 'someone-else' WHERE kind = 'actor' AND slug = 'bellingcat'`)
+		}, [][]string{{"actor bellingcat", "who or why"}}},
 		{"blob size changed in the database", func(t *testing.T, data string) {
 			execSQL(t, data, `UPDATE blobs SET size = size + 1 WHERE sha256 = $1`, sum0)
 		}, [][]string{{sum0, "does not match its ledger leaf"}}},

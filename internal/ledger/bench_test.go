@@ -26,7 +26,7 @@ func appendMany(tb testing.TB, l *Ledger, start, n int) {
 	for lo := 0; lo < n; lo += window {
 		var fs []tessera.IndexFuture
 		for i := lo; i < min(lo+window, n); i++ {
-			leaf := Leaf{V: 1, Type: TypeItem, Event: "ingest", Subject: fmt.Sprintf("%064x", start+i), Size: 1, Time: "2026-11-25T00:00:00Z"}
+			leaf := Leaf{V: 1, Type: TypeItem, Event: "ingest", Subject: fmt.Sprintf("%064x", start+i), Content: "00", Time: "2026-11-25T00:00:00Z"}
 			fs = append(fs, w.add(ctx, tessera.NewEntry(leaf.Marshal())))
 		}
 		for _, f := range fs {

@@ -6,7 +6,9 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"path/filepath"
 	"sort"
+	"strings"
 
 	"github.com/transparency-dev/merkle/compact"
 	"github.com/transparency-dev/merkle/rfc6962"
@@ -39,6 +41,23 @@ func (l *Ledger) Check(ctx context.Context, st *store.Store) ([]string, error) {
 	var problems []string
 	add := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
 
+	// No append runs while the log is checked. Changes committed during
+	// the check by another process are told apart by reading in this
+	// order: the highest leaf first, then the rows, then the leaves, so
+	// that every row read has its leaf and leaves past maxSeq are ignored.
+	unlock, err := lockFile(filepath.Join(l.dir, syncLock))
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	maxSeq, err := st.MaxLeafSeq(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := readRows(ctx, st)
+	if err != nil {
+		return nil, err
+	}
 	next, err := st.NextLogIndex(ctx)
 	if err != nil {
 		return nil, err
@@ -47,16 +66,41 @@ func (l *Ledger) Check(ctx context.Context, st *store.Store) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-
-	leaves, err := st.Leaves(ctx)
+	all, err := st.Leaves(ctx)
 	if err != nil {
 		return nil, err
 	}
+	var leaves []store.LeafRow
+	for _, lr := range all {
+		if lr.Seq <= maxSeq {
+			leaves = append(leaves, lr)
+		}
+	}
 	checkLeaves(leaves, entries, add)
-	if err := l.checkCommitments(ctx, st, leaves, add); err != nil {
+	l.checkCommitments(rows, leaves, add)
+	return problems, nil
+}
+
+// rows is what the store holds that leaves commit to.
+type rows struct {
+	blobs   []store.Blob
+	records []store.RawRecord
+	history []store.RawVersion
+}
+
+func readRows(ctx context.Context, st *store.Store) (*rows, error) {
+	var r rows
+	var err error
+	if r.blobs, err = st.Blobs(ctx); err != nil {
 		return nil, err
 	}
-	return problems, nil
+	if r.records, err = st.RawRecords(ctx); err != nil {
+		return nil, err
+	}
+	if r.history, err = st.RawHistory(ctx); err != nil {
+		return nil, err
+	}
+	return &r, nil
 }
 
 // checkRoots compares each checkpoint's root with the root of the same
@@ -134,7 +178,8 @@ func checkLeaves(leaves []store.LeafRow, entries [][]byte, add func(string, ...a
 		what := describe(lr)
 		switch {
 		case lr.Index < 0:
-			add("%s: its leaf (seq %d) is not in the log yet", what, lr.Seq)
+			// Committed by a change still being acknowledged: verify
+			// completed every earlier pending leaf before checking.
 		case entries == nil:
 		case lr.Index >= int64(len(entries)):
 			add("%s: its leaf is recorded at log index %d, beyond the log's %d entries", what, lr.Index, len(entries))
@@ -164,51 +209,70 @@ func describe(lr store.LeafRow) string {
 	return lr.Kind + " " + lr.Ref
 }
 
-// checkCommitments checks that every original and record has a leaf and
-// that its latest leaf commits to what the store holds now.
-func (l *Ledger) checkCommitments(ctx context.Context, st *store.Store, leaves []store.LeafRow, add func(string, ...any)) error {
-	latest := map[string]store.LeafRow{}
+// checkCommitments checks the store's rows against the leaves: every
+// original and record has a leaf; the latest leaf commits to what the row
+// holds now, retired or not; every history version with a leaf matches its
+// content and its who and why; and every leaf's row still exists, so that
+// a row deleted behind groundtruth's back is named.
+func (l *Ledger) checkCommitments(rows *rows, leaves []store.LeafRow, add func(string, ...any)) {
+	latest := map[string]Leaf{}
+	byVersion := map[string]Leaf{}
 	for _, lr := range leaves {
-		latest[lr.Kind+"\x00"+lr.Ref] = lr
-	}
-	blobs, err := st.Blobs(ctx)
-	if err != nil {
-		return err
-	}
-	for _, b := range blobs {
-		lr, ok := latest[store.BlobKind+"\x00"+b.SHA256]
-		if !ok {
-			add("original %s: no ledger leaf", b.SHA256)
-			continue
-		}
 		leaf, err := ParseLeaf(lr.Leaf)
 		if err != nil {
 			continue // reported by checkLeaves
 		}
-		subject, _ := ItemSubject(l.ItemKeyOf(b.SHA256), b.SHA256)
-		if leaf.Subject != subject || leaf.Size != b.Size || leaf.MediaType != b.MediaType {
-			add("original %s: the database row (size %d, %s) does not match its ledger leaf (size %d, %s)", b.SHA256, b.Size, b.MediaType, leaf.Size, leaf.MediaType)
+		latest[lr.Kind+"\x00"+lr.Ref] = leaf
+		byVersion[fmt.Sprintf("%s\x00%s\x00%d", lr.Kind, lr.Ref, lr.Version)] = leaf
+	}
+	exists := map[string]bool{}
+	for _, b := range rows.blobs {
+		exists[store.BlobKind+"\x00"+b.SHA256] = true
+		leaf, ok := latest[store.BlobKind+"\x00"+b.SHA256]
+		if !ok {
+			add("original %s: no ledger leaf", b.SHA256)
+			continue
+		}
+		k := l.ItemKeyOf(b.SHA256)
+		subject, _ := ItemSubject(k, b.SHA256)
+		if leaf.Subject != subject || leaf.Content != ItemContent(k, b.Size, b.MediaType) {
+			add("original %s: the database row (size %d, %s) does not match its ledger leaf", b.SHA256, b.Size, b.MediaType)
 		}
 	}
-	recs, err := st.RawRecords(ctx)
-	if err != nil {
-		return err
-	}
-	for _, r := range recs {
-		lr, ok := latest[r.Kind+"\x00"+r.Slug]
+	for _, r := range rows.records {
+		exists[r.Kind+"\x00"+r.Slug] = true
+		leaf, ok := latest[r.Kind+"\x00"+r.Slug]
 		if !ok {
 			add("%s %s: no ledger leaf", r.Kind, r.Slug)
 			continue
 		}
-		leaf, err := ParseLeaf(lr.Leaf)
-		if err != nil {
-			continue
-		}
 		if leaf.Version != r.Version || leaf.Content != l.RecordContentOf(r.Kind, r.Slug, r.Version, r.Body) {
 			add("%s %s: the database row (version %d) does not match its latest ledger leaf: changed outside groundtruth", r.Kind, r.Slug, r.Version)
+		} else if leaf.Event != string(store.Backfilled) && (leaf.Event == string(store.Retired)) != r.Retired {
+			add("%s %s: retired in the database but not in the ledger, or the reverse: changed outside groundtruth", r.Kind, r.Slug)
 		}
 	}
-	return nil
+	for _, v := range rows.history {
+		leaf, ok := byVersion[fmt.Sprintf("%s\x00%s\x00%d", v.Kind, v.Slug, v.Version)]
+		if !ok {
+			continue // versions written before the ledger existed
+		}
+		if leaf.Content != l.RecordContentOf(v.Kind, v.Slug, v.Version, v.Body) {
+			add("%s %s: history version %d does not match its ledger leaf: changed outside groundtruth", v.Kind, v.Slug, v.Version)
+		} else if leaf.Change != "" && leaf.Change != l.recordChangeOf(v.Kind, v.Slug, v.Version, v.By, v.Reason) {
+			add("%s %s: who or why of history version %d does not match its ledger leaf: changed outside groundtruth", v.Kind, v.Slug, v.Version)
+		}
+	}
+	for key := range latest {
+		if !exists[key] {
+			kind, ref, _ := strings.Cut(key, "\x00")
+			if kind == store.BlobKind {
+				add("original %s: it has ledger leaves but no database row: deleted outside groundtruth", ref)
+			} else {
+				add("%s %s: it has ledger leaves but no database row: deleted outside groundtruth", kind, ref)
+			}
+		}
+	}
 }
 
 // checkLog checks the log on its own: signatures, archive, the tree

@@ -27,17 +27,20 @@ const (
 // in this order. It never holds personal data: Subject and Content are
 // keyed commitments (see the package documentation).
 //
-//	{"v":1,"type":"item","event":"ingest","subject":"<hex>","size":1234,"media_type":"image/png","time":"2026-11-25T18:00:00Z"}
-//	{"v":1,"type":"record","event":"update","subject":"<hex>","content":"<hex>","version":2,"prev":"<hex>","time":"…"}
+//	{"v":1,"type":"item","event":"ingest","subject":"<hex>","content":"<hex>","time":"2026-11-25T18:00:00Z"}
+//	{"v":1,"type":"record","event":"update","subject":"<hex>","content":"<hex>","change":"<hex>","version":2,"prev":"<hex>","time":"…"}
 type Leaf struct {
-	V         int    `json:"v"`
-	Type      string `json:"type"`
-	Event     string `json:"event"`             // ingest; create, update, retire
-	Subject   string `json:"subject"`           // commitment to the original or the record
-	Content   string `json:"content,omitempty"` // record: commitment to this version's content
-	Version   int    `json:"version,omitempty"` // record: version number
-	Size      int64  `json:"size,omitempty"`    // item: size in bytes
-	MediaType string `json:"media_type,omitempty"`
+	V       int    `json:"v"`
+	Type    string `json:"type"`
+	Event   string `json:"event"`   // ingest; create, update, retire
+	Subject string `json:"subject"` // commitment to the original or the record
+	// Content commits to what the subject holds: a record version's body,
+	// or an original's size and media type (never in the clear: an exact
+	// size would let anyone holding a candidate file probe the log).
+	Content string `json:"content,omitempty"`
+	// Change commits to who made a record change and why.
+	Change  string `json:"change,omitempty"`
+	Version int    `json:"version,omitempty"` // record: version number
 	// Prev is the hash of the previous leaf about the same subject, so that
 	// each subject's history is a chain whatever order the log gives leaves
 	// written in one batch.
@@ -94,6 +97,16 @@ func ItemSubject(itemKey []byte, sha256Hex string) (string, error) {
 	m := hmac.New(sha256.New, itemKey)
 	m.Write(raw)
 	return hex.EncodeToString(m.Sum(nil)), nil
+}
+
+// ItemContent returns the commitment to an original's size and media type.
+func ItemContent(itemKey []byte, size int64, mediaType string) string {
+	return hex.EncodeToString(mac(itemKey, "content", fmt.Sprintf("%d %s", size, mediaType)))
+}
+
+// RecordChange returns the commitment to who made a record change and why.
+func RecordChange(recordKey []byte, version int, by, reason string) string {
+	return hex.EncodeToString(mac(recordKey, fmt.Sprintf("change %d", version), by+"\x00"+reason))
 }
 
 // RecordKey returns the key of one record's commitments.

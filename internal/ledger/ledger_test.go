@@ -219,7 +219,7 @@ func TestArchiveKeepsForks(t *testing.T) {
 }
 
 func TestLeaf(t *testing.T) {
-	l := Leaf{V: 1, Type: TypeItem, Event: "ingest", Subject: "ab", Size: 3, MediaType: "image/png", Time: "2026-11-25T00:00:00Z"}
+	l := Leaf{V: 1, Type: TypeItem, Event: "ingest", Subject: "ab", Content: "cd", Time: "2026-11-25T00:00:00Z"}
 	b := l.Marshal()
 	got, err := ParseLeaf(b)
 	if err != nil || got != l {
@@ -264,7 +264,7 @@ func TestCommitments(t *testing.T) {
 }
 
 func FuzzParseLeaf(f *testing.F) {
-	f.Add([]byte(`{"v":1,"type":"item","event":"ingest","subject":"ab","size":3,"time":"x"}`))
+	f.Add([]byte(`{"v":1,"type":"item","event":"ingest","subject":"ab","content":"cd","time":"x"}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		l, err := ParseLeaf(b)
 		if err == nil && !bytes.Equal(l.Marshal(), b) {

@@ -22,6 +22,8 @@ type Event struct {
 	Body    []byte // the record version's canonical JSON
 	Blob    *Blob  // the original, for BlobKind
 	At      time.Time
+	By      string // who made the change
+	Reason  string // why
 	Prev    string // hash of the previous leaf about the same subject, "" for the first
 }
 
@@ -219,11 +221,12 @@ type RawRecord struct {
 	Slug    string
 	Version int
 	Body    []byte
+	Retired bool
 }
 
 // RawRecords returns the current version of every record, as stored.
 func (s *Store) RawRecords(ctx context.Context) ([]RawRecord, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT kind, slug, version, body FROM records ORDER BY kind, slug`)
+	rows, err := s.db.QueryContext(ctx, `SELECT kind, slug, version, body, retired_at IS NOT NULL FROM records ORDER BY kind, slug`)
 	if err != nil {
 		return nil, fmt.Errorf("store: raw records: %w", err)
 	}
@@ -232,11 +235,47 @@ func (s *Store) RawRecords(ctx context.Context) ([]RawRecord, error) {
 	for rows.Next() {
 		var r RawRecord
 		var body string
-		if err := rows.Scan(&r.Kind, &r.Slug, &r.Version, &body); err != nil {
+		if err := rows.Scan(&r.Kind, &r.Slug, &r.Version, &body, &r.Retired); err != nil {
 			return nil, fmt.Errorf("store: raw records: %w", err)
 		}
 		r.Body = []byte(body)
 		out = append(out, r)
 	}
 	return out, rows.Err()
+}
+
+// RawVersion is one history row as stored.
+type RawVersion struct {
+	Kind, Slug, Op, By, Reason string
+	Version                    int
+	Body                       []byte
+}
+
+// RawHistory returns every history row, as stored.
+func (s *Store) RawHistory(ctx context.Context) ([]RawVersion, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT kind, slug, version, op, body, changed_by, reason FROM record_history ORDER BY kind, slug, version`)
+	if err != nil {
+		return nil, fmt.Errorf("store: raw history: %w", err)
+	}
+	defer rows.Close()
+	var out []RawVersion
+	for rows.Next() {
+		var v RawVersion
+		var body string
+		if err := rows.Scan(&v.Kind, &v.Slug, &v.Version, &v.Op, &body, &v.By, &v.Reason); err != nil {
+			return nil, fmt.Errorf("store: raw history: %w", err)
+		}
+		v.Body = []byte(body)
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+// MaxLeafSeq returns the highest leaf sequence number, or 0.
+func (s *Store) MaxLeafSeq(ctx context.Context) (int64, error) {
+	var n sql.NullInt64
+	if err := s.db.QueryRowContext(ctx, `SELECT MAX(seq) FROM ledger_leaves`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("store: max leaf: %w", err)
+	}
+	return n.Int64, nil
 }

@@ -91,7 +91,7 @@ func (t *Tx) Put(r record.Record, c Change) (Op, error) {
 	if err := t.history(kind, slug, version, op, string(body), c); err != nil {
 		return "", err
 	}
-	if err := t.journal(Event{Kind: string(kind), Ref: slug, Version: version, Op: op, Body: body, At: c.At}); err != nil {
+	if err := t.journal(Event{Kind: string(kind), Ref: slug, Version: version, Op: op, Body: body, At: c.At, By: c.By, Reason: c.Reason}); err != nil {
 		return "", err
 	}
 	if err := t.index(r, false); err != nil {
@@ -155,7 +155,7 @@ func (t *Tx) Retire(kind record.Kind, slug string, c Change) error {
 	if _, err := t.tx.ExecContext(t.ctx, `DELETE FROM search WHERE kind = $1 AND slug = $2`, string(kind), slug); err != nil {
 		return fmt.Errorf("store: retire %s %s: %w", kind, slug, err)
 	}
-	return t.journal(Event{Kind: string(kind), Ref: slug, Version: version, Op: Retired, Body: []byte(body), At: c.At})
+	return t.journal(Event{Kind: string(kind), Ref: slug, Version: version, Op: Retired, Body: []byte(body), At: c.At, By: c.By, Reason: c.Reason})
 }
 
 // MissingRefError reports a reference to a record that does not exist.
