@@ -128,8 +128,11 @@ func runLedger(e *env, args []string) error {
 	switch {
 	case args[0] == "key" && len(pos) == 0:
 		lg, err := ledger.Open(e.data + "/" + ledgerDir)
-		if err != nil {
+		if errors.Is(err, ledger.ErrNoLedger) {
 			return badInput("no ledger in %s: run groundtruth init or migrate", e.data)
+		}
+		if err != nil {
+			return err
 		}
 		fmt.Fprintln(e.stdout, lg.VerifierKey())
 		return nil

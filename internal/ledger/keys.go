@@ -91,7 +91,7 @@ func readKeys(dir string) (*keys, error) {
 	}
 	verifier, err := note.NewVerifier(strings.TrimSpace(string(vkey)))
 	if err != nil {
-		return nil, fmt.Errorf("ledger: verifier key: %w", err)
+		return nil, fmt.Errorf("ledger: verifier key %s: %w: restore it from a backup, or print it again from the private key", filepath.Join(dir, pubFile), err)
 	}
 	if verifier.Name() != signer.Name() || verifier.KeyHash() != signer.KeyHash() {
 		return nil, fmt.Errorf("ledger: %s does not match %s", pubFile, keyFile)

@@ -192,12 +192,29 @@ func archive(dir string, size uint64, signed []byte) error {
 		if !errors.Is(err, fs.ErrNotExist) {
 			return fmt.Errorf("ledger: archive checkpoint %d: %w", size, err)
 		}
-		tmp := p + ".tmp"
-		if err := writeFileSync(tmp, signed, 0o444); err != nil {
+		// A temporary file of our own (writable, so that a leftover from a
+		// crash never blocks the next attempt), linked into place, then
+		// made read-only.
+		tmp, err := os.CreateTemp(dir, name+".*.tmp")
+		if err != nil {
 			return fmt.Errorf("ledger: archive checkpoint %d: %w", size, err)
 		}
-		err = os.Link(tmp, p)
-		os.Remove(tmp)
+		_, err = tmp.Write(signed)
+		if err == nil {
+			err = tmp.Sync()
+		}
+		if cerr := tmp.Close(); err == nil {
+			err = cerr
+		}
+		if err == nil {
+			err = os.Chmod(tmp.Name(), 0o444)
+		}
+		if err != nil {
+			os.Remove(tmp.Name())
+			return fmt.Errorf("ledger: archive checkpoint %d: %w", size, err)
+		}
+		err = os.Link(tmp.Name(), p)
+		os.Remove(tmp.Name())
 		if errors.Is(err, fs.ErrExist) {
 			n-- // raced with another writer: compare again
 			continue

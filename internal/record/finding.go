@@ -213,6 +213,20 @@ func (cl *Claim) Validate() error {
 	c.required("summary", cl.Summary)
 	c.url("source_url", cl.SourceURL)
 	c.optSlug("reported_by", cl.ReportedBy)
+	// A claim's value is a closed answer, as for assessments; it reaches
+	// generated text, so free text is refused.
+	switch cl.About {
+	case "authenticity":
+		oneOf(&c, "value", cl.Value, true, authenticityValues)
+	case "status_of_victims":
+		oneOf(&c, "value", Status(cl.Value), true, statuses)
+	case "perpetrator", "responsibility", "munition":
+		c.optSlug("value", cl.Value)
+	default:
+		if cl.Value != "" {
+			c.fail("value", "claims about %s take no value: put what was said in the summary", cl.About)
+		}
+	}
 	oneOf(&c, "reliability", cl.Reliability, true, reliabilities)
 	oneOf(&c, "credibility", cl.Credibility, true, credibilities)
 	for i, s := range cl.Evidence {
@@ -229,6 +243,12 @@ func (cl *Claim) Refs() []Ref {
 	r.add("incident", KindIncident, cl.IncidentSlug)
 	r.add("by", KindActor, cl.By)
 	r.add("reported_by", KindActor, cl.ReportedBy)
+	switch cl.About {
+	case "perpetrator", "responsibility":
+		r.add("value", KindActor, cl.Value)
+	case "munition":
+		r.add("value", KindWeapon, cl.Value)
+	}
 	r.addAll("evidence", KindEvidence, cl.Evidence)
 	r.addAll("based_on", KindClaim, cl.BasedOn)
 	return r

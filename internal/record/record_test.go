@@ -60,6 +60,10 @@ func TestValidate(t *testing.T) {
 			WithdrawalEffect: Date(2010, 1, 1)}, "withdrawal_effective"},
 		{"sighting needs a where", &Evidence{Slug: "e", Sightings: []Sighting{{Platform: "telegram"}}}, "sightings[0]"},
 		{"bad sha", &Evidence{Slug: "e", SHA256: "ABC"}, "sha256"},
+		{"free text as a claim's value", &Claim{Slug: "c", By: "x", Date: Date(2020, 10, 1), About: "authenticity", Stance: "affirms",
+			Summary: "s", Value: "very likely staged, high confidence"}, "value"},
+		{"a value where the topic takes none", &Claim{Slug: "c", By: "x", Date: Date(2020, 10, 1), About: "casualties", Stance: "affirms",
+			Summary: "s", Value: "81"}, "value"},
 		{"place name language", &Place{Slug: "p", Name: "P", Names: []PlaceName{{Name: "P", Lang: "Armenian"}}}, "names[0].lang"},
 	}
 	for _, tt := range tests {
@@ -99,9 +103,28 @@ func TestMembershipBoundOn(t *testing.T) {
 		{At(time.Date(2025, 3, 5, 23, 59, 0, 0, time.UTC)), true},
 		{Date(2025, 3, 6), false},
 		{Date(2026, 1, 1), false},
+		{At(time.Date(2025, 3, 6, 0, 0, 1, 0, time.UTC)), false},
 	}
 	for _, tt := range tests {
 		if got := lt.BoundOn(tt.day); got != tt.want {
+			t.Errorf("BoundOn(%s) = %v, want %v", tt.day, got, tt.want)
+		}
+	}
+}
+
+// Dates given as instants are compared by calendar day on both sides.
+func TestBoundOnInstants(t *testing.T) {
+	m := &Membership{InForce: At(time.Date(2020, 10, 10, 12, 0, 0, 0, time.UTC)), WithdrawalEffect: At(time.Date(2021, 1, 1, 12, 0, 0, 0, time.UTC))}
+	for _, tt := range []struct {
+		day  Time
+		want bool
+	}{
+		{At(time.Date(2020, 10, 10, 18, 0, 0, 0, time.UTC)), true},
+		{Date(2020, 10, 10), true},
+		{At(time.Date(2021, 1, 1, 18, 0, 0, 0, time.UTC)), false},
+		{At(time.Date(2020, 12, 31, 23, 0, 0, 0, time.UTC)), true},
+	} {
+		if got := m.BoundOn(tt.day); got != tt.want {
 			t.Errorf("BoundOn(%s) = %v, want %v", tt.day, got, tt.want)
 		}
 	}

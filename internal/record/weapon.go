@@ -2,6 +2,8 @@
 
 package record
 
+import "time"
+
 // WeaponClass groups weapons the way the legal rules need: a treaty bans a
 // class, and a rule on wide-area effects applies to several classes.
 type WeaponClass string
@@ -127,15 +129,21 @@ func (m *Membership) Validate() error {
 
 // BoundOn reports whether the state was bound by the treaty on day: the
 // treaty had entered into force for it and any withdrawal had not yet taken
-// effect. Dates are compared by calendar day; a withdrawal takes effect at the
-// start of its day.
+// effect. All dates are compared as UTC calendar days: a treaty binds from
+// the start of its day of entry into force, and a withdrawal takes effect
+// at the start of its day.
 func (m *Membership) BoundOn(day Time) bool {
 	if m.InForce.IsZero() || day.IsZero() {
 		return false
 	}
-	d := day.Std().Truncate(24 * 60 * 60 * 1e9)
-	if d.Before(m.InForce.Std()) {
+	d := calendarDay(day)
+	if d.Before(calendarDay(m.InForce)) {
 		return false
 	}
-	return m.WithdrawalEffect.IsZero() || d.Before(m.WithdrawalEffect.Std())
+	return m.WithdrawalEffect.IsZero() || d.Before(calendarDay(m.WithdrawalEffect))
+}
+
+func calendarDay(t Time) time.Time {
+	u := t.Std().UTC()
+	return time.Date(u.Year(), u.Month(), u.Day(), 0, 0, 0, 0, time.UTC)
 }

@@ -41,9 +41,15 @@ func merge(a, b *record.Count) *record.Count {
 	if !b.Reported() {
 		return clone(a)
 	}
-	lo := func(n *record.Count) *int { return first(n.Low, n.Best, n.High) }
-	hi := func(n *record.Count) *int { return first(n.High, n.Best, n.Low) }
-	return &record.Count{Low: minp(lo(a), lo(b)), Best: minp(a.Best, b.Best), High: maxp(hi(a), hi(b))}
+	// A report with no high and no best ("at least 10") sets no ceiling,
+	// so neither does the merge.
+	lo := func(n *record.Count) *int { return first(n.Low, n.Best) }
+	hi := func(n *record.Count) *int { return first(n.High, n.Best) }
+	out := &record.Count{Low: minp(lo(a), lo(b)), Best: minp(a.Best, b.Best)}
+	if hi(a) != nil && hi(b) != nil {
+		out.High = maxp(hi(a), hi(b))
+	}
+	return out
 }
 
 // add sums counts of different people. A bound is given only when one of
@@ -108,17 +114,41 @@ func maxp(a, b *int) *int {
 func (c *Case) incidentCasualties(incident string) IncidentCasualties {
 	out := IncidentCasualties{Lines: []CasualtyLine{}, Victims: map[string]int{}}
 	idx := map[[2]string]int{}
-	for _, k := range c.casualtiesBy[incident] {
-		key := [2]string{string(k.Status), k.Side}
+	line := func(k *record.Casualty, side string) {
+		key := [2]string{string(k.Status), side}
 		i, ok := idx[key]
 		if !ok {
 			i = len(out.Lines)
 			idx[key] = i
-			out.Lines = append(out.Lines, CasualtyLine{Status: k.Status, Side: k.Side})
+			out.Lines = append(out.Lines, CasualtyLine{Status: k.Status, Side: side})
 		}
 		l := &out.Lines[i]
 		l.Killed, l.Injured = merge(l.Killed, k.Killed), merge(l.Injured, k.Injured)
 		l.Reports = append(l.Reports, k.Slug)
+	}
+	var sideless []*record.Casualty
+	for _, k := range c.casualtiesBy[incident] {
+		if k.Side == "" {
+			sideless = append(sideless, k)
+			continue
+		}
+		line(k, k.Side)
+	}
+	// A report that names no side is about the same people as the one
+	// sided report of its status, if there is exactly one: merged with it,
+	// never added to it.
+	for _, k := range sideless {
+		side := ""
+		n := 0
+		for key := range idx {
+			if key[0] == string(k.Status) && key[1] != "" {
+				side, n = key[1], n+1
+			}
+		}
+		if n != 1 {
+			side = ""
+		}
+		line(k, side)
 	}
 	for _, l := range out.Lines {
 		out.Killed, out.Injured = add(out.Killed, l.Killed), add(out.Injured, l.Injured)

@@ -209,14 +209,15 @@ func (c *Case) flags(i *record.Incident, cas IncidentCasualties) []Flag {
 			}
 			for _, st := range c.statesInvolved(i) {
 				a := Applicability{Treaty: t, Name: tr.Name, State: st, Date: i.Start.String(), Basis: "no membership recorded"}
+				// A state may have joined, left and joined again: it is bound
+				// when any of its memberships binds it on the day.
 				for _, m := range c.Memberships {
-					if m.Treaty != t || m.State != st {
+					if m.Treaty != t || m.State != st || a.Bound {
 						continue
 					}
-					a.Bound = m.BoundOn(i.Start)
 					switch {
-					case a.Bound:
-						a.Basis = "in force for the state since " + m.InForce.String()
+					case m.BoundOn(i.Start):
+						a.Bound, a.Basis = true, "in force for the state since "+m.InForce.String()
 					case !m.WithdrawalEffect.IsZero() && !i.Start.Std().Before(m.WithdrawalEffect.Std()):
 						a.Basis = "withdrawal effective " + m.WithdrawalEffect.String()
 					default:

@@ -204,22 +204,33 @@ func (c *Case) verdict(p Proposition, incident string, o Options) Verdict {
 		}
 	}
 	claims := 0
+	answer := v.Value
 	for _, cl := range c.claimsOf(incident) {
 		if byTopic[cl.About] != p {
 			continue
 		}
 		claims++
 		s := claimSource(cl)
+		// A location's answer is a point; a claim names a place: they are
+		// not compared. Without findings, the first affirming claim leads
+		// and claims that answer otherwise stand against it.
+		comparable := p != Where && cl.Value != ""
+		if answer == "" && len(findings) == 0 && cl.Stance == "affirms" && comparable {
+			answer = cl.Value
+		}
 		switch {
 		case cl.Stance == "denies" || cl.Stance == "disputes":
 			v.Against = append(v.Against, s)
-		case cl.Value != "" && v.Value != "" && cl.Value != v.Value:
+		case comparable && answer != "" && cl.Value != answer:
 			v.Against = append(v.Against, s)
-		case cl.Stance == "affirms" && (cl.Value == "" || cl.Value == v.Value || v.Value == ""):
+		case cl.Stance == "affirms":
 			v.For = append(v.For, s)
 		default:
 			v.Other = append(v.Other, s)
 		}
+	}
+	if v.Value == "" && p != Where {
+		v.Value = answer
 	}
 	switch {
 	case len(findings) == 0 && claims == 0 && len(v.Other) == 0:

@@ -130,6 +130,14 @@ func TestScenarios(t *testing.T) {
 					return c
 				}()),
 			Who, SingleSource, "weak", "single-source", nil},
+		{"parties accusing each other contest it",
+			newBuilder().incident("Explosions/Remote violence", "Shelling/artillery/missile attack").add(
+				claim("c1", "south", "perpetrator", "affirms", "north-army"), claim("c2", "north", "perpetrator", "affirms", "south-army")),
+			Who, Contested, "contested", "disputed", []string{"claim/c2"}},
+		{"a claim naming the place does not contest a geolocation",
+			newBuilder().incident("Battles", "Armed clash").add(geo("g1", "org-a", 45, 20, 50), geo("g2", "org-b", 45, 20, 50),
+				claim("c1", "outlet", "location", "affirms", "")),
+			Where, Corroborated, "fair", "credible-sources", nil},
 		{"an analyst override keeps the computed grade",
 			newBuilder().incident("Battles", "Armed clash", func(i *record.Incident) {
 				i.GradeOverride = &record.GradeOverride{Grade: "fair", Reason: "field visit", By: "ana", Date: record.Date(2020, 11, 1)}
@@ -202,8 +210,33 @@ func TestCasualtiesNoDoubleCounting(t *testing.T) {
 	if *cas.Killed.Best != 12 || *cas.Killed.Low != 11 || *cas.Killed.High != 17 {
 		t.Errorf("incident total = %+v, want best 12 (11–17)", *cas.Killed)
 	}
+	// A side-less report of the same people merges into the sided one, and
+	// "at least 10" sets no ceiling.
+	b2 := newBuilder().incident("Explosions/Remote violence", "Shelling/artillery/missile attack").add(
+		&record.Casualty{Slug: "k1", IncidentSlug: "inc", Status: record.Civilian, Side: "south", ReportedBy: "org-a", Killed: &record.Count{Low: n(3), High: n(5)}},
+		&record.Casualty{Slug: "k2", IncidentSlug: "inc", Status: record.Civilian, ReportedBy: "outlet", Killed: &record.Count{Low: n(10)}},
+	)
+	cas2 := b2.report(t).Casualties
+	if len(cas2.Lines) != 1 || *cas2.Killed.Low != 3 || cas2.Killed.High != nil {
+		t.Errorf("side-less report: %+v, want one line 3 and up, no ceiling", cas2)
+	}
 	none := newBuilder().incident("Battles", "Armed clash").report(t).Casualties
 	if none.Killed != nil || none.Injured != nil {
 		t.Errorf("no reports gave %+v, want not reported (null)", none)
+	}
+}
+
+func TestVerifiedNeedsLikelyFindings(t *testing.T) {
+	weak := newBuilder().incident("Violence against civilians", "Attack").add(
+		finding("a1", "org-a", record.Authenticity, "authentic", record.Unlikely),
+		finding("a2", "org-b", record.Authenticity, "authentic", record.RoughlyEven)).report(t)
+	if verdictOf(weak, Authentic).Status != Corroborated || strings.Contains(weak.Summary, "verified") {
+		t.Errorf("weak findings called verified:\n%s", weak.Summary)
+	}
+	strong := newBuilder().incident("Violence against civilians", "Attack").add(
+		finding("a1", "org-a", record.Authenticity, "authentic", record.Likely),
+		finding("a2", "org-b", record.Authenticity, "authentic", "")).report(t)
+	if !strings.Contains(strong.Summary, "is verified") {
+		t.Errorf("likely, independent findings not called verified:\n%s", strong.Summary)
 	}
 }

@@ -231,10 +231,16 @@ func (c *Case) verdictSentences(v Verdict) []string {
 		}
 		return names
 	}
-	switch v.Status {
-	case Corroborated:
+	strong := true // no supporting finding states a likelihood below likely
+	for _, x := range v.For {
+		if x.Kind == "assessment" && x.Likelihood != "" && rank(x.Likelihood) < rank(record.Likely) {
+			strong = false
+		}
+	}
+	switch {
+	case v.Status == Corroborated && strong:
 		s = append(s, fmt.Sprintf("That %s is verified: %s reached this finding independently.", phrase, joinAnd(orgs(v.For))))
-	case SingleSource, Contested:
+	case v.Status == Corroborated || v.Status == SingleSource || v.Status == Contested:
 		for _, x := range v.For {
 			if x.Kind == "assessment" {
 				s = append(s, c.findingSentences(x, phrase)...)
@@ -306,8 +312,12 @@ func (c *Case) casualtySentences(i *record.Incident, cas IncidentCasualties) []s
 		if l.Side != "" {
 			side = " on the side of " + c.actorName(l.Side)
 		}
-		s = append(s, fmt.Sprintf("According to %s, %s killed and %s injured (status: %s%s).",
-			joinAnd(who), countWords(l.Killed), countWords(l.Injured), l.Status, side))
+		source := "According to " + joinAnd(who)
+		if len(l.Reports) > 1 {
+			source = "Combining the reports of " + joinAnd(who) + " as one range"
+		}
+		s = append(s, fmt.Sprintf("%s, %s killed and %s injured (status: %s%s).",
+			source, countWords(l.Killed), countWords(l.Injured), l.Status, side))
 	}
 	return s
 }
