@@ -11,6 +11,10 @@ eval "$cmd" | tee "$out"
 # minute or two and is not timed).
 cmd1m="GROUNDTRUTH_BENCH_LEAVES=1000000 go test -run '^\$' -bench BenchmarkCheckLog -benchtime 1x -count 1 ./internal/ledger"
 eval "$cmd1m" | tee -a "$out"
+# The web load test: 100 concurrent readers for 30 s against 100 000
+# generated incidents (generation is not timed).
+cmdload="GROUNDTRUTH_LOAD=1 go test -run TestLoad -count 1 -v -timeout 30m ./internal/web"
+eval "$cmdload" | tee "$out.load"
 
 cpu=$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -n1)
 {
@@ -22,7 +26,7 @@ cpu=$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -n1)
   echo "- machine: $(nproc) cores${cpu:+, $cpu}, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo) memory, $(uname -sr)"
   echo "- disk: $(df -h . | awk 'NR==2 {print $1}')"
   echo "- go: $(go version | cut -d' ' -f3-)"
-  echo "- commands: \`$cmd\`, then \`$cmd1m\`"
+  echo "- commands: \`$cmd\`, then \`$cmd1m\`, then \`$cmdload\`"
   echo
   echo "What each measures:"
   echo
@@ -37,6 +41,16 @@ cpu=$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -n1)
   echo '```'
   grep -E '^(Benchmark|goos|goarch|pkg|cpu)' "$out"
   echo '```'
+  echo
+  echo "## Web load test"
+  echo
+  echo "100 concurrent readers for 30 s, each request one of: a page of the incident list, an incident page,"
+  echo "a page of the API's incident list, one incident from the API, against 100 000 generated incidents."
+  echo "Target: zero errors."
+  echo
+  echo '```'
+  grep -E '^load:' "$out.load"
+  echo '```'
 } > docs/benchmarks.md
-rm -f "$out"
+rm -f "$out" "$out.load"
 echo "wrote docs/benchmarks.md"
