@@ -1,11 +1,23 @@
 # groundtruth: build, demo, tests and benchmarks.
-GO  ?= go
-BIN := bin/groundtruth
+GO   ?= go
+NPM  ?= npm
+NODE ?= node
+BIN  := bin/groundtruth
 
-.PHONY: build demo test vet fmt-check bench fuzz clean
+.PHONY: build assets demo test browser-test vet fmt-check bench fuzz clean
 
-build:
+build: assets
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) ./cmd/groundtruth
+
+# The map's and dashboard's front-end libraries, from npm at the versions
+# web/package-lock.json pins, copied into internal/web/static/vendor
+# (generated, not committed), which the binary embeds.
+assets: web/node_modules/.package-lock.json
+	./web/build.sh
+
+web/node_modules/.package-lock.json: web/package.json web/package-lock.json
+	cd web && $(NPM) ci --no-audit --no-fund
+	touch $@
 
 # A fresh temporary data directory with the built-in case, served on
 # http://127.0.0.1:8080/.
@@ -16,6 +28,14 @@ test: vet fmt-check
 	$(GO) test -race -count=1 ./...
 	# A bounded run of the engine fuzzer: every case file the loader accepts.
 	$(GO) test ./internal/verification -run '^$$' -fuzz FuzzEngine -fuzztime 15s
+	$(MAKE) browser-test
+
+# Browser tests: the built binary serves the demo case and Debian's
+# Chromium (/usr/bin/chromium, or CHROMIUM=PATH) walks the map, the
+# timeline, sign-in, a logged reveal and the dashboard. Screenshots go to
+# test-results/.
+browser-test: build
+	cd web && GROUNDTRUTH_BIN=$(CURDIR)/$(BIN) $(NODE) --test e2e/*.test.mjs
 
 vet:
 	$(GO) vet ./...
@@ -40,4 +60,4 @@ fuzz:
 	$(GO) test ./internal/verification -run '^$$' -fuzz FuzzEngine -fuzztime $(FUZZTIME)
 
 clean:
-	rm -rf bin
+	rm -rf bin internal/web/static/vendor web/node_modules test-results

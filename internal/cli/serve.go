@@ -22,24 +22,28 @@ import (
 func runServe(e *env, args []string) error {
 	fs := flags("serve")
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
+	tiles := fs.String("tiles", "", "tile-server URL template for the map, e.g. https://tile.example.org/{z}/{x}/{y}.png (default: the offline basemap only)")
 	if err := noArgs(fs, args); err != nil {
 		return err
+	}
+	if _, err := web.TileOrigin(*tiles); err != nil {
+		return badInput("--tiles: %v", err)
 	}
 	d, err := e.open()
 	if err != nil {
 		return err
 	}
 	defer d.Close()
-	return e.serve(d, *addr)
+	return e.serve(d, *addr, *tiles)
 }
 
-func (e *env) serve(d *data, addr string) error {
+func (e *env) serve(d *data, addr, tiles string) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return badInput("cannot listen on %s: %v: choose another --addr", addr, err)
 	}
 	srv := &http.Server{
-		Handler:           web.New(web.Config{Store: d.st, Locker: d.lk, Ledger: d.lg, Log: e.log}),
+		Handler:           web.New(web.Config{Store: d.st, Locker: d.lk, Ledger: d.lg, Log: e.log, TileURL: tiles}),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	fmt.Fprintf(e.stdout, "serving %s on http://%s/\n", e.data, ln.Addr())
@@ -65,8 +69,12 @@ func (e *env) serve(d *data, addr string) error {
 func runDemo(e *env, args []string) error {
 	fs := flags("demo")
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
+	tiles := fs.String("tiles", "", "tile-server URL template for the map (default: the offline basemap only)")
 	if err := noArgs(fs, args); err != nil {
 		return err
+	}
+	if _, err := web.TileOrigin(*tiles); err != nil {
+		return badInput("--tiles: %v", err)
 	}
 	if !e.dataGiven {
 		dir, err := os.MkdirTemp("", "groundtruth-demo-")
@@ -110,5 +118,5 @@ func runDemo(e *env, args []string) error {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "sign in as admin with password %s (this demo's only account)\n", password)
-	return e.serve(d, *addr)
+	return e.serve(d, *addr, *tiles)
 }

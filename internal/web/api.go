@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -27,7 +28,9 @@ const (
 	maxLimit     = 500
 )
 
-func page[T any](w http.ResponseWriter, r *http.Request, items []T, key func(T) string) {
+// page writes one page of items, which are ordered by key, converting each
+// shown item with view.
+func page[T any](w http.ResponseWriter, r *http.Request, items []T, key func(T) string, view func(T) any) {
 	q := r.URL.Query()
 	limit := defaultLimit
 	if s := q.Get("limit"); s != "" {
@@ -45,16 +48,14 @@ func page[T any](w http.ResponseWriter, r *http.Request, items []T, key func(T) 
 			apiError(w, http.StatusBadRequest, "cursor: not a cursor this API returned; start again without it")
 			return
 		}
-		start = len(items)
-		for i, it := range items {
-			if key(it) > string(after) {
-				start = i
-				break
-			}
-		}
+		start = sort.Search(len(items), func(i int) bool { return key(items[i]) > string(after) })
 	}
 	end := min(start+limit, len(items))
-	out := map[string]any{"items": items[start:end], "next_cursor": nil}
+	shown := make([]any, 0, end-start)
+	for _, it := range items[start:end] {
+		shown = append(shown, view(it))
+	}
+	out := map[string]any{"items": shown, "next_cursor": nil}
 	if end < len(items) {
 		out["next_cursor"] = base64.RawURLEncoding.EncodeToString([]byte(key(items[end-1])))
 	}
@@ -62,18 +63,12 @@ func page[T any](w http.ResponseWriter, r *http.Request, items []T, key func(T) 
 }
 
 func (s *server) apiIncidents(w http.ResponseWriter, r *http.Request) {
-	list, err := s.st.List(r.Context(), record.KindIncident)
+	c, err := s.loadCase(r) // holds only the incidents the principal may see
 	if err != nil {
-		s.fail(w, r, "list incidents", err)
+		s.fail(w, r, "load case", err)
 		return
 	}
-	var out []*record.Incident
-	for _, st := range list {
-		if i, ok := s.incident(r, st.Record.Key()); ok {
-			out = append(out, i)
-		}
-	}
-	page(w, r, out, func(i *record.Incident) string { return i.Slug })
+	page(w, r, c.IncidentSlugs, func(slug string) string { return slug }, func(slug string) any { return c.Incidents[slug] })
 }
 
 func (s *server) apiIncident(w http.ResponseWriter, r *http.Request) {
@@ -115,7 +110,7 @@ func (s *server) apiEvidence(w http.ResponseWriter, r *http.Request) {
 			out = append(out, ev)
 		}
 	}
-	page(w, r, out, func(e *record.Evidence) string { return e.Slug })
+	page(w, r, out, func(e *record.Evidence) string { return e.Slug }, func(e *record.Evidence) any { return e })
 }
 
 func (s *server) apiTallies(w http.ResponseWriter, r *http.Request) {

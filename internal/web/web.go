@@ -11,7 +11,7 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
-	"strings"
+	"sort"
 	"sync"
 
 	"groundtruth/internal/account"
@@ -36,6 +36,7 @@ type server struct {
 	log           *slog.Logger
 	throttle      *throttle
 	secureCookies bool
+	tileURL       string
 	cache         caseCache
 }
 
@@ -48,11 +49,16 @@ type Config struct {
 	// SecureCookies marks the session cookie Secure even when the server
 	// itself does not terminate TLS (behind a proxy).
 	SecureCookies bool
+	// TileURL is an optional tile-server URL template for the map, such as
+	// https://tile.example.org/{z}/{x}/{y}.png; without it the map shows
+	// only its offline basemap. Its origin is added to the
+	// Content-Security-Policy's img-src.
+	TileURL string
 }
 
 // New returns the web interface's handler.
 func New(cfg Config) http.Handler {
-	s := &server{st: cfg.Store, lk: cfg.Locker, lg: cfg.Ledger, log: cfg.Log, throttle: newThrottle(), secureCookies: cfg.SecureCookies}
+	s := &server{st: cfg.Store, lk: cfg.Locker, lg: cfg.Ledger, log: cfg.Log, throttle: newThrottle(), secureCookies: cfg.SecureCookies, tileURL: cfg.TileURL}
 	mux := http.NewServeMux()
 	for _, rt := range s.routes() {
 		mux.Handle(rt.method+" "+rt.pattern, s.guard(rt))
@@ -60,12 +66,12 @@ func New(cfg Config) http.Handler {
 	// Cross-origin state-changing requests from browsers are refused on
 	// every route (Sec-Fetch-Site and Origin checks).
 	csrf := http.NewCrossOriginProtection()
-	return securityHeaders(csrf.Handler(mux))
+	return securityHeaders(contentSecurityPolicy(cfg.TileURL), csrf.Handler(mux))
 }
 
-func securityHeaders(h http.Handler) http.Handler {
+func securityHeaders(csp string, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; media-src 'self'; form-action 'self'; frame-ancestors 'none'")
+		w.Header().Set("Content-Security-Policy", csp)
 		w.Header().Set("X-Content-Type-Options", "nosniff")
 		w.Header().Set("Referrer-Policy", "no-referrer")
 		h.ServeHTTP(w, r)
@@ -91,52 +97,42 @@ type evidenceLink struct {
 
 func (s *server) listIncidents(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	list, err := s.st.List(ctx, record.KindIncident)
+	c, err := s.loadCase(r) // holds only the incidents the principal may see
 	if err != nil {
-		s.log.ErrorContext(ctx, "list incidents", slog.Any("error", err))
-		http.Error(w, "could not list incidents", http.StatusInternalServerError)
+		s.fail(w, r, "load case", err)
 		return
 	}
-	c, err := s.loadCase(r)
-	if err != nil {
-		s.log.ErrorContext(ctx, "load case", slog.Any("error", err))
-		http.Error(w, "could not load the case", http.StatusInternalServerError)
-		return
-	}
-	places := map[string]string{}
 	var data struct {
 		Incidents   []incidentRow
 		Tallies     []tallyRow
 		Unpublished int
 	}
-	seeAll := account.Allows(who(r).role, account.ReadAll)
+	if !account.Allows(who(r).role, account.ReadAll) {
+		if all, err := s.st.List(ctx, record.KindIncident); err == nil {
+			data.Unpublished = len(all) - len(c.IncidentSlugs)
+		}
+	}
 	// One page of incidents at a time, by slug: the page reasons over each
 	// incident it shows, so it must not show a hundred thousand.
-	after, shown, next := r.URL.Query().Get("after"), 0, ""
-	for _, st := range list {
-		i := st.Record.(*record.Incident)
-		if i.Status != "published" && !seeAll {
-			data.Unpublished++
-			continue
-		}
-		if i.Slug <= after {
-			continue
-		}
-		if shown == pageSize {
-			next = data.Incidents[len(data.Incidents)-1].Slug
-			continue
-		}
-		shown++
+	slugs := c.IncidentSlugs
+	from := sort.SearchStrings(slugs, r.URL.Query().Get("after"))
+	if from < len(slugs) && slugs[from] == r.URL.Query().Get("after") {
+		from++
+	}
+	to := min(from+pageSize, len(slugs))
+	next := ""
+	if to < len(slugs) {
+		next = slugs[to-1]
+	}
+	for _, slug := range slugs[from:to] {
+		i := c.Incidents[slug]
 		row := incidentRow{Slug: i.Slug, Title: i.Title, Dates: i.Start.String(), Precision: string(i.TimePrecision),
 			EventType: i.EventType, SubEventType: i.SubEventType}
 		if !i.End.IsZero() && i.End.String() != i.Start.String() {
 			row.Dates += " – " + i.End.String()
 		}
-		if i.Place != "" {
-			if _, ok := places[i.Place]; !ok {
-				places[i.Place] = s.placeName(r, i.Place)
-			}
-			row.Place = places[i.Place]
+		if p, ok := c.Places[i.Place]; ok {
+			row.Place = verification.PlaceName(p, verification.BothNames)
 		}
 		if rep := c.Report(i.Slug, verification.Settings{}); rep != nil {
 			row.Grade, row.Summary = rep.Grade.Grade, rep.Summary
@@ -186,35 +182,6 @@ func (s *server) render(w http.ResponseWriter, r *http.Request, code int, name s
 	if err := pages.ExecuteTemplate(w, name, data); err != nil {
 		s.log.ErrorContext(r.Context(), "render", slog.String("page", name), slog.String("error", err.Error()))
 	}
-}
-
-// placeName shows a place with its other names, so that no side's name is
-// the only one given: "Xankandi (Stepanakert, Khankendi, …)".
-func (s *server) placeName(r *http.Request, slug string) string {
-	p, err := s.st.Get(r.Context(), record.KindPlace, slug)
-	if err != nil {
-		return slug
-	}
-	pl := p.Record.(*record.Place)
-	var others []string
-	for _, n := range pl.Names {
-		if n.Name != pl.Name && !contains(others, n.Name) {
-			others = append(others, n.Name)
-		}
-	}
-	if len(others) == 0 {
-		return pl.Name
-	}
-	return pl.Name + " (" + strings.Join(others, ", ") + ")"
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 // receipt serves the ledger receipt of an evidence item that the public

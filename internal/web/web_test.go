@@ -27,7 +27,7 @@ func TestListIncidents(t *testing.T) {
 			SubEventType: "Armed clash", Start: record.Date(2020, 10, 1), TimePrecision: "day", Place: "stepanakert", Status: status}
 	}
 	place := &record.Place{Slug: "stepanakert", Name: "Xankandi", Names: []record.PlaceName{
-		{Name: "Stepanakert", Lang: "hy"}, {Name: "Xankəndi", Lang: "az"}}}
+		{Name: "Stepanakert", Lang: "en", UsedBy: []string{"armenia"}}, {Name: "Khankendi", Lang: "en", UsedBy: []string{"azerbaijan"}}}}
 	err = st.Update(t.Context(), func(tx *store.Tx) error {
 		c := store.Change{By: "t", Reason: "t", At: time.Now()}
 		for _, r := range []record.Record{place, inc("pub", "Shelling <b>bold</b>", "published"), inc("draft", "Secret draft", "draft")} {
@@ -52,7 +52,7 @@ func TestListIncidents(t *testing.T) {
 	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
 		t.Fatalf("GET / = %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
 	}
-	for _, want := range []string{"Shelling &lt;b&gt;bold&lt;/b&gt;", "Xankandi (Stepanakert, Xankəndi)", "1 unpublished", "<td>weak</td>", "No casualty figures are recorded"} {
+	for _, want := range []string{"Shelling &lt;b&gt;bold&lt;/b&gt;", "Stepanakert (Khankendi)", "1 unpublished", "<td>weak</td>", "No casualty figures are recorded"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("page lacks %q", want)
 		}
