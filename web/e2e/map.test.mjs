@@ -197,3 +197,37 @@ test('the dashboard draws its charts', async () => {
   assert.deepEqual(consoleErrors.get('dashboard'), []);
   await page.close();
 });
+
+test('an assessment added through the form changes the grade explanation', async () => {
+  const page = await open('assessment');
+  const explanation = async () => page.locator('h2:has-text("Grade") + table').innerText();
+  await page.goto(base + '/incidents/ganja-missile-strike-2020-10-11');
+  const before = await explanation();
+  assert.ok(!before.includes('assessment/browser-geo'), 'the new assessment is already named');
+  await Promise.all([page.waitForURL('**/assessments/new'), page.click('a:has-text("Record an assessment")')]);
+  await page.selectOption('select[name="kind"]', 'attribution');
+  await page.selectOption('select[name="organisation"]', 'bellingcat');
+  await page.fill('input[name="finding"]', 'Fragments match a ballistic missile of the alleged perpetrator');
+  await page.fill('input[name="value"]', 'azerbaijani-armed-forces');
+  await page.selectOption('select[name="likelihood"]', 'likely');
+  await page.fill('input[name="reason"]', 'browser test: a desk attribution');
+  await page.fill('input[name="slug"]', 'browser-geo');
+  await Promise.all([page.waitForURL('**/incidents/ganja-missile-strike-2020-10-11'), page.click('button:has-text("Save")')]);
+  const after = await explanation();
+  assert.ok(after.includes('assessment/browser-geo'), `the grade explanation does not name the new assessment:\n${after}`);
+  assert.notEqual(after, before);
+  await shot(page, '7-assessment-added');
+  await page.close();
+});
+
+test('a search in Armenian script finds Hadrut', async () => {
+  const page = await open('search');
+  await page.goto(base + '/search');
+  await page.fill('input[name="q"]', 'Հադրութ');
+  await Promise.all([page.waitForURL('**/search?q=*'), page.press('input[name="q"]', 'Enter')]);
+  const results = await page.locator('#results a').evaluateAll((as) => as.map((a) => a.getAttribute('href')));
+  assert.ok(results.includes('/incidents/hadrut-execution'), `results: ${results}`);
+  assert.ok(results.includes('/incidents/hadrut-civilians-2020-10-10'), `results: ${results}`);
+  await shot(page, '8-search-armenian');
+  await page.close();
+});
