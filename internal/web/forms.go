@@ -31,7 +31,123 @@ func (s *server) formRoutes() []route {
 		{"GET", "/incidents/{slug}/assessments/new", account.WriteFindings, s.assessmentForm},
 		{"POST", "/incidents/{slug}/assessments", account.WriteFindings, s.saveAssessment},
 		{"POST", "/incidents/{slug}/evidence", account.WriteFindings, s.upload},
+		{"GET", "/incidents/{slug}/claims/new", account.WriteFindings, s.claimForm},
+		{"POST", "/incidents/{slug}/claims", account.WriteFindings, s.saveClaim},
+		{"GET", "/incidents/{slug}/casualties/new", account.WriteFindings, s.casualtyForm},
+		{"POST", "/incidents/{slug}/casualties", account.WriteFindings, s.saveCasualty},
+		{"GET", "/compare", account.ReadPublished, s.comparePage},
 	}
+}
+
+func (s *server) claimForm(w http.ResponseWriter, r *http.Request) {
+	s.findingForm(w, r, "form_claim.html", &record.Claim{Date: record.At(time.Now())}, "")
+}
+
+func (s *server) casualtyForm(w http.ResponseWriter, r *http.Request) {
+	s.findingForm(w, r, "form_casualty.html", &record.Casualty{Status: record.Unknown}, "")
+}
+
+// findingForm renders a form for a record of an incident, with an error.
+func (s *server) findingForm(w http.ResponseWriter, r *http.Request, page string, rec record.Record, msg string) {
+	i, ok := s.incident(r, r.PathValue("slug"))
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	data := s.options(r)
+	data["I"], data["R"] = i, rec
+	code := http.StatusOK
+	if msg != "" {
+		data["Error"], code = msg, http.StatusBadRequest
+	}
+	s.render(w, r, code, page, data)
+}
+
+func (s *server) saveClaim(w http.ResponseWriter, r *http.Request) {
+	i, ok := s.incident(r, r.PathValue("slug"))
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	f := r.PostFormValue
+	cl := &record.Claim{Slug: strings.TrimSpace(f("slug")), IncidentSlug: i.Slug, By: f("by"), Speaker: f("speaker"),
+		About: record.Topic(f("about")), Stance: record.Stance(f("stance")), Value: f("value"), Summary: f("summary"),
+		SourceURL: f("source_url")}
+	cl.Date.UnmarshalText([]byte(f("date")))
+	if cl.Slug == "" {
+		cl.Slug = fmt.Sprintf("%s-claim-%d", i.Slug, time.Now().Unix())
+	}
+	if err := s.save(r, cl, f("reason")); err != nil {
+		s.findingForm(w, r, "form_claim.html", cl, err.Error())
+		return
+	}
+	http.Redirect(w, r, "/incidents/"+i.Slug, http.StatusSeeOther)
+}
+
+func (s *server) saveCasualty(w http.ResponseWriter, r *http.Request) {
+	i, ok := s.incident(r, r.PathValue("slug"))
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	f := r.PostFormValue
+	k := &record.Casualty{Slug: strings.TrimSpace(f("slug")), IncidentSlug: i.Slug, Status: record.Status(f("status")),
+		Side: f("side"), ReportedBy: f("reported_by"), Note: f("note")}
+	if k.Slug == "" {
+		k.Slug = fmt.Sprintf("%s-casualties-%d", i.Slug, time.Now().Unix())
+	}
+	var err error
+	if k.Killed, err = formCount(f, "killed"); err == nil {
+		k.Injured, err = formCount(f, "injured")
+	}
+	if err == nil {
+		err = s.save(r, k, f("reason"))
+	}
+	if err != nil {
+		s.findingForm(w, r, "form_casualty.html", k, err.Error())
+		return
+	}
+	http.Redirect(w, r, "/incidents/"+i.Slug, http.StatusSeeOther)
+}
+
+// formCount reads NAME_low, NAME_best and NAME_high. Empty fields are not
+// reported; nothing at all gives no count.
+func formCount(f func(string) string, name string) (*record.Count, error) {
+	var c record.Count
+	for _, part := range []struct {
+		suffix string
+		dst    **int
+	}{{"_low", &c.Low}, {"_best", &c.Best}, {"_high", &c.High}} {
+		v := strings.TrimSpace(f(name + part.suffix))
+		if v == "" {
+			continue
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return nil, fmt.Errorf("%s%s: %q is not a whole number; leave it empty when not reported", name, part.suffix, v)
+		}
+		*part.dst = &n
+	}
+	if !c.Reported() {
+		return nil, nil
+	}
+	return &c, nil
+}
+
+// comparePage shows two evidence items side by side.
+func (s *server) comparePage(w http.ResponseWriter, r *http.Request) {
+	var items []map[string]any
+	for _, key := range []string{"a", "b"} {
+		ev, ok := s.evidence(r, r.URL.Query().Get(key))
+		if !ok {
+			apiError(w, http.StatusNotFound, key+": give the slug of an evidence item you may see, as ?a=SLUG&b=SLUG")
+			return
+		}
+		items = append(items, map[string]any{"E": ev, "CanFetch": s.mayFetch(r, ev) == nil,
+			"Image": mediaKind(ev.MediaType) == "image", "Video": mediaKind(ev.MediaType) == "video"})
+	}
+	s.render(w, r, http.StatusOK, "compare.html", map[string]any{"Items": items,
+		"SameBytes": items[0]["E"].(*record.Evidence).SHA256 == items[1]["E"].(*record.Evidence).SHA256})
 }
 
 // searchIncidents returns the incidents a query finds, directly or through

@@ -97,4 +97,49 @@ func TestForms(t *testing.T) {
 			t.Errorf("a viewer uploading: %d, want 403", viewer.StatusCode)
 		}
 	})
+	t.Run("claims and casualties through their forms", func(t *testing.T) {
+		claim := url.Values{"slug": {"form-claim"}, "by": {"azerbaijan"}, "date": {"2020-10-12"}, "about": {"responsibility"},
+			"stance": {"denies"}, "summary": {"Denied firing on the city"}, "reason": {"statement read on state television"}}
+		resp := s.do(t, account.Analyst, "POST", "/incidents/ganja-missile-strike-2020-10-11/claims", claim.Encode(), nil)
+		resp.Body.Close()
+		if resp.StatusCode != 303 {
+			t.Errorf("claim: %d, want 303", resp.StatusCode)
+		}
+		k := url.Values{"slug": {"form-casualties"}, "status": {"civilian"}, "reported_by": {"oc-media"}, "killed_best": {"9"},
+			"injured_low": {"30"}, "reason": {"second report"}}
+		resp = s.do(t, account.Analyst, "POST", "/incidents/ganja-missile-strike-2020-10-11/casualties", k.Encode(), nil)
+		resp.Body.Close()
+		if resp.StatusCode != 303 {
+			t.Fatalf("casualties: %d, want 303", resp.StatusCode)
+		}
+		st, err := s.st.Get(t.Context(), record.KindCasualty, "form-casualties")
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := st.Record.(*record.Casualty)
+		if c.Killed == nil || *c.Killed.Best != 9 || c.Killed.Low != nil || c.Injured == nil || *c.Injured.Low != 30 || c.Injured.Best != nil {
+			t.Errorf("recorded %+v %+v, want best 9 killed and at least 30 injured, nothing else", c.Killed, c.Injured)
+		}
+		k.Set("killed_best", "nine")
+		k.Set("slug", "form-casualties-2")
+		bad := s.do(t, account.Analyst, "POST", "/incidents/ganja-missile-strike-2020-10-11/casualties", k.Encode(), nil)
+		body, _ := io.ReadAll(bad.Body)
+		bad.Body.Close()
+		if bad.StatusCode != 400 || !bytes.Contains(body, []byte("killed_best")) {
+			t.Errorf("a figure in words: %d", bad.StatusCode)
+		}
+	})
+	t.Run("two items side by side", func(t *testing.T) {
+		resp := s.do(t, account.Public, "GET", "/compare?a=stepanakert-collapsed-building-photo&b=stepanakert-cluster-munition-footage", "", nil)
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || bytes.Count(body, []byte("<h2>")) != 2 {
+			t.Errorf("compare: %d", resp.StatusCode)
+		}
+		hidden := s.do(t, account.Public, "GET", "/compare?a=hadrut-execution-video&b=stepanakert-cluster-munition-footage", "", nil)
+		hidden.Body.Close()
+		if hidden.StatusCode != 404 {
+			t.Errorf("compare with a personal-data item as the public: %d, want 404", hidden.StatusCode)
+		}
+	})
 }

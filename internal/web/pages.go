@@ -113,7 +113,7 @@ func (s *server) incidentPage(w http.ResponseWriter, r *http.Request) {
 	}
 	s.render(w, r, http.StatusOK, "incident.html", map[string]any{
 		"I": i, "Place": place, "Report": rep, "Victims": victims, "Evidence": evidence,
-		"History": history, "Investigations": investigations, "Names": c.ActorName,
+		"History": history, "Investigations": investigations, "Names": c.ActorName, "Static": staticPrefix(),
 	})
 }
 

@@ -231,3 +231,18 @@ test('a search in Armenian script finds Hadrut', async () => {
   await shot(page, '8-search-armenian');
   await page.close();
 });
+
+test('several files upload at once, with progress, and join the incident', async () => {
+  const page = await open('upload');
+  await page.goto(base + '/incidents/ganja-missile-strike-2020-10-11');
+  const before = await page.locator('h2:has-text("Evidence") + ul li a').count();
+  await page.fill('form[data-upload] input[name="reason"]', 'browser test: two files');
+  await page.setInputFiles('form[data-upload] input[type="file"]', [
+    { name: 'first.jpg', mimeType: 'image/jpeg', buffer: Buffer.from('\xff\xd8\xff\xe0 first test file') },
+    { name: '../../second.bin', mimeType: 'application/octet-stream', buffer: Buffer.alloc(256 * 1024, 7) },
+  ]);
+  await Promise.all([page.waitForEvent('load'), page.click('button:has-text("Upload evidence")')]);
+  await page.waitForFunction((n) => document.querySelectorAll('h2 + ul li a[href^="/evidence/"]').length >= n + 2, before);
+  await shot(page, '9-uploaded');
+  await page.close();
+});
