@@ -282,3 +282,36 @@ func (s *server) apiAccessLog(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"entries": log})
 }
+
+// apiPutRecord returns a handler that records a claim, a casualty report or
+// an incident (new, or a new version) from {"record": {...}, "reason": "…"}
+// and answers once its ledger leaf is durable.
+func (s *server) apiPutRecord(kind record.Kind) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var body struct {
+			Record json.RawMessage `json:"record"`
+			Reason string          `json:"reason"`
+		}
+		if !decodeBody(w, r, &body) {
+			return
+		}
+		rec := record.New(kind)
+		dec := json.NewDecoder(bytes.NewReader(body.Record))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(rec); err != nil {
+			apiError(w, http.StatusBadRequest, "record: "+err.Error())
+			return
+		}
+		if inc := rec.Incident(); kind != record.KindIncident {
+			if _, ok := s.incident(r, inc); !ok {
+				apiError(w, http.StatusBadRequest, "record.incident: no such incident")
+				return
+			}
+		}
+		if err := s.save(r, rec, body.Reason); err != nil {
+			apiError(w, http.StatusBadRequest, "record: "+err.Error())
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"record": rec})
+	}
+}

@@ -142,4 +142,16 @@ func TestForms(t *testing.T) {
 			t.Errorf("compare with a personal-data item as the public: %d, want 404", hidden.StatusCode)
 		}
 	})
+	t.Run("records through the API", func(t *testing.T) {
+		resp := s.do(t, account.Analyst, "POST", "/api/v1/claims",
+			`{"record":{"slug":"api-claim","incident":"ganja-missile-strike-2020-10-11","by":"azerbaijan","date":"2020-10-11","about":"casualties","stance":"affirms","summary":"Gave the toll"},"reason":"ministry statement"}`, nil)
+		resp.Body.Close()
+		bad := s.do(t, account.Analyst, "POST", "/api/v1/claims",
+			`{"record":{"slug":"api-claim-2","incident":"ganja-missile-strike-2020-10-11","by":"azerbaijan","date":"2020-10-11","about":"casualties","stance":"affirms","summary":"x","value":"81"},"reason":"r"}`, nil)
+		msg, _ := io.ReadAll(bad.Body)
+		bad.Body.Close()
+		if resp.StatusCode != 200 || bad.StatusCode != 400 || !bytes.Contains(msg, []byte("value")) {
+			t.Errorf("API claims: %d, then %d %s", resp.StatusCode, bad.StatusCode, msg)
+		}
+	})
 }

@@ -101,6 +101,22 @@ func (s *server) incidentPage(w http.ResponseWriter, r *http.Request) {
 			evidence = append(evidence, ev)
 		}
 	}
+	// Every sighting of the incident's evidence, earliest known first: the
+	// first is the earliest known appearance, not necessarily the first.
+	type sighting struct {
+		record.Sighting
+		Evidence string
+	}
+	var sightings []sighting
+	for _, ev := range evidence {
+		for _, si := range ev.Sightings {
+			sightings = append(sightings, sighting{si, ev.Slug})
+		}
+	}
+	sort.SliceStable(sightings, func(a, b int) bool {
+		x, y := sightings[a].PostedAt, sightings[b].PostedAt
+		return !x.IsZero() && (y.IsZero() || x.Std().Before(y.Std()))
+	})
 	var history []store.Version
 	if account.Allows(who(r).role, account.ReadAll) {
 		history, _ = s.st.History(ctx, record.KindIncident, i.Slug)
@@ -113,7 +129,7 @@ func (s *server) incidentPage(w http.ResponseWriter, r *http.Request) {
 	}
 	s.render(w, r, http.StatusOK, "incident.html", map[string]any{
 		"I": i, "Place": place, "Report": rep, "Victims": victims, "Evidence": evidence,
-		"History": history, "Investigations": investigations, "Names": c.ActorName, "Static": staticPrefix(),
+		"History": history, "Investigations": investigations, "Sightings": sightings, "Names": c.ActorName, "Static": staticPrefix(),
 	})
 }
 

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"groundtruth/internal/account"
+	"groundtruth/internal/record"
 )
 
 // route is one entry of the route table. Every route names the permission
@@ -39,6 +40,9 @@ func (s *server) routes() []route {
 		{"GET", "/api/v1/tallies", account.ReadPublished, s.apiTallies},
 		{"GET", "/api/v1/casualties", account.ReadPublished, s.apiCasualties},
 		{"POST", "/api/v1/assessments", account.WriteFindings, s.apiPutAssessment},
+		{"POST", "/api/v1/claims", account.WriteFindings, s.apiPutRecord(record.KindClaim)},
+		{"POST", "/api/v1/casualties", account.WriteFindings, s.apiPutRecord(record.KindCasualty)},
+		{"POST", "/api/v1/incidents", account.WriteRecords, s.apiPutRecord(record.KindIncident)},
 		{"GET", "/api/v1/tokens", account.Self, s.apiTokens},
 		{"POST", "/api/v1/tokens", account.Self, s.apiCreateToken},
 		{"DELETE", "/api/v1/tokens/{id}", account.Self, s.apiRevokeToken},
