@@ -25,7 +25,7 @@ demo: build
 	./$(BIN) demo
 
 test: vet fmt-check
-	$(GO) test -race -count=1 ./...
+	$(GO) test -race -count=1 -timeout 40m ./...
 	# A bounded run of the engine fuzzer: every case file the loader accepts.
 	$(GO) test ./internal/verification -run '^$$' -fuzz FuzzEngine -fuzztime 15s
 	$(MAKE) browser-test
