@@ -152,7 +152,7 @@ func (t *Tx) Retire(kind record.Kind, slug string, c Change) error {
 	if err := t.history(kind, slug, version, Retired, body, c); err != nil {
 		return err
 	}
-	if _, err := t.tx.ExecContext(t.ctx, `DELETE FROM search WHERE kind = $1 AND slug = $2`, string(kind), slug); err != nil {
+	if _, err := t.tx.ExecContext(t.ctx, `DELETE FROM search WHERE rowid = (SELECT rowid FROM records WHERE kind = $1 AND slug = $2)`, string(kind), slug); err != nil {
 		return fmt.Errorf("store: retire %s %s: %w", kind, slug, err)
 	}
 	return t.journal(Event{Kind: string(kind), Ref: slug, Version: version, Op: Retired, Body: []byte(body), At: c.At, By: c.By, Reason: c.Reason})

@@ -19,7 +19,9 @@ var ErrBadQuery = errors.New("store: empty search")
 // every string in its public form (a victim's name and notes are left
 // out, so that no search can be used to learn them).
 func (t *Tx) index(r record.Record, retired bool) error {
-	if _, err := t.tx.ExecContext(t.ctx, `DELETE FROM search WHERE kind = $1 AND slug = $2`, string(r.Kind()), r.Key()); err != nil {
+	// The index entry shares the record row's rowid, so that replacing it
+	// is a lookup, not a scan of the index (FTS5 cannot index kind and slug).
+	if _, err := t.tx.ExecContext(t.ctx, `DELETE FROM search WHERE rowid = (SELECT rowid FROM records WHERE kind = $1 AND slug = $2)`, string(r.Kind()), r.Key()); err != nil {
 		return fmt.Errorf("store: index %s %s: %w", r.Kind(), r.Key(), err)
 	}
 	if retired {
@@ -52,7 +54,8 @@ func (t *Tx) index(r record.Record, retired bool) error {
 		}
 	}
 	collect(doc)
-	_, err = t.tx.ExecContext(t.ctx, `INSERT INTO search (kind, slug, body) VALUES ($1, $2, $3)`,
+	_, err = t.tx.ExecContext(t.ctx, `INSERT INTO search (rowid, kind, slug, body)
+		VALUES ((SELECT rowid FROM records WHERE kind = $1 AND slug = $2), $1, $2, $3)`,
 		string(r.Kind()), r.Key(), strings.Join(words, " \n"))
 	if err != nil {
 		return fmt.Errorf("store: index %s %s: %w", r.Kind(), r.Key(), err)
@@ -105,9 +108,14 @@ func (s *Store) Search(ctx context.Context, q string, limit int) ([]Hit, error) 
 	return out, rows.Err()
 }
 
-// Reindex rebuilds the search index from the current records.
+// Reindex rebuilds the search index from the current records. Index
+// entries share their record's rowid, which a VACUUM may renumber: run
+// groundtruth migrate, which calls Reindex, after one.
 func (s *Store) Reindex(ctx context.Context) error {
 	return s.Update(ctx, func(t *Tx) error {
+		if _, err := t.tx.ExecContext(t.ctx, `DELETE FROM search`); err != nil {
+			return fmt.Errorf("store: reindex: %w", err)
+		}
 		for _, k := range record.Kinds {
 			list, err := s.list(ctx, `SELECT `+recordColumns+` FROM records WHERE kind = $1`, string(k))
 			if err != nil {
