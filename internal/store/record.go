@@ -363,3 +363,12 @@ func (s *Store) Generation(ctx context.Context) (string, error) {
 	}
 	return fmt.Sprint(last.Int64), nil
 }
+
+// Count returns how many current, unretired records of a kind there are.
+func (s *Store) Count(ctx context.Context, kind record.Kind) (int, error) {
+	var n int
+	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM records WHERE kind = $1 AND retired_at IS NULL`, string(kind)).Scan(&n); err != nil {
+		return 0, fmt.Errorf("store: count %s: %w", kind, err)
+	}
+	return n, nil
+}

@@ -94,7 +94,7 @@ func (s *server) apiIncident(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{
-		"incident": i, "report": c.Report(i.Slug, verification.Settings{}), "victims": victims,
+		"incident": i, "report": s.report(c, i.Slug), "victims": victims,
 	})
 }
 

@@ -69,7 +69,7 @@ func (s *server) incidentPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, "load case", err)
 		return
 	}
-	rep := c.Report(i.Slug, verification.Settings{})
+	rep := s.report(c, i.Slug)
 	var place string
 	if p, ok := c.Places[i.Place]; ok {
 		place = verification.PlaceName(p, verification.BothNames)

@@ -108,8 +108,8 @@ func (s *server) listIncidents(w http.ResponseWriter, r *http.Request) {
 		Unpublished int
 	}
 	if !account.Allows(who(r).role, account.ReadAll) {
-		if all, err := s.st.List(ctx, record.KindIncident); err == nil {
-			data.Unpublished = len(all) - len(c.IncidentSlugs)
+		if all, err := s.st.Count(ctx, record.KindIncident); err == nil {
+			data.Unpublished = all - len(c.IncidentSlugs)
 		}
 	}
 	// One page of incidents at a time, by slug: the page reasons over each
@@ -134,7 +134,7 @@ func (s *server) listIncidents(w http.ResponseWriter, r *http.Request) {
 		if p, ok := c.Places[i.Place]; ok {
 			row.Place = verification.PlaceName(p, verification.BothNames)
 		}
-		if rep := c.Report(i.Slug, verification.Settings{}); rep != nil {
+		if rep := s.report(c, i.Slug); rep != nil {
 			row.Grade, row.Summary = rep.Grade.Grade, rep.Summary
 			for _, f := range rep.Flags {
 				row.Flags = append(row.Flags, f.Title+" ("+f.Law+")")
@@ -242,6 +242,7 @@ func (s *server) loadCase(r *http.Request) (*verification.Case, error) {
 	}
 	if s.cache.gen != gen {
 		s.cache.gen, s.cache.cases, s.cache.recon = gen, map[bool]*verification.Case{}, nil
+		s.cache.reports.Clear()
 	}
 	var recs []record.Record
 	for _, k := range record.Kinds {
@@ -268,6 +269,24 @@ type caseCache struct {
 	gen   string
 	cases map[bool]*verification.Case
 	recon map[*verification.Case][]verification.Reconciliation
+	// reports holds each incident's report, per case.
+	reports sync.Map // reportKey → *verification.Report
+}
+
+type reportKey struct {
+	c    *verification.Case
+	slug string
+}
+
+// report returns an incident's report, computed once per case: a case is
+// never changed once built, so neither is its report.
+func (s *server) report(c *verification.Case, slug string) *verification.Report {
+	if r, ok := s.cache.reports.Load(reportKey{c, slug}); ok {
+		return r.(*verification.Report)
+	}
+	r := c.Report(slug, verification.Settings{})
+	s.cache.reports.Store(reportKey{c, slug}, r)
+	return r
 }
 
 // pageSize is how many incidents a page lists.
