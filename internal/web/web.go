@@ -108,7 +108,7 @@ func (s *server) listIncidents(w http.ResponseWriter, r *http.Request) {
 		Unpublished int
 	}
 	if !account.Allows(who(r).role, account.ReadAll) {
-		if all, err := s.st.Count(ctx, record.KindIncident); err == nil {
+		if all, err := s.incidentCount(r); err == nil {
 			data.Unpublished = all - len(c.IncidentSlugs)
 		}
 	}
@@ -243,6 +243,7 @@ func (s *server) loadCase(r *http.Request) (*verification.Case, error) {
 	if s.cache.gen != gen {
 		s.cache.gen, s.cache.cases, s.cache.recon = gen, map[bool]*verification.Case{}, nil
 		s.cache.reports.Clear()
+		s.cache.count = -1
 	}
 	var recs []record.Record
 	for _, k := range record.Kinds {
@@ -269,6 +270,7 @@ type caseCache struct {
 	gen   string
 	cases map[bool]*verification.Case
 	recon map[*verification.Case][]verification.Reconciliation
+	count int // incidents of the generation, -1 until counted
 	// reports holds each incident's report, per case.
 	reports sync.Map // reportKey → *verification.Report
 }
@@ -287,6 +289,24 @@ func (s *server) report(c *verification.Case, slug string) *verification.Report 
 	r := c.Report(slug, verification.Settings{})
 	s.cache.reports.Store(reportKey{c, slug}, r)
 	return r
+}
+
+// incidentCount counts the current incidents once per generation: the
+// count reads every incident row, too slow for every public page view.
+func (s *server) incidentCount(r *http.Request) (int, error) {
+	if _, err := s.loadCase(r); err != nil { // brings the cache to the current generation
+		return 0, err
+	}
+	s.cache.mu.Lock()
+	defer s.cache.mu.Unlock()
+	if s.cache.count < 0 {
+		n, err := s.st.Count(r.Context(), record.KindIncident)
+		if err != nil {
+			return 0, err
+		}
+		s.cache.count = n
+	}
+	return s.cache.count, nil
 }
 
 // pageSize is how many incidents a page lists.
