@@ -82,17 +82,7 @@ func (s *server) apiIncident(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, "load case", err)
 		return
 	}
-	personal := account.Allows(who(r).role, account.ReadPersonal)
-	victims := []record.Victim{}
-	for _, v := range c.Victims {
-		if v.IncidentSlug == i.Slug {
-			if personal {
-				victims = append(victims, *v)
-			} else {
-				victims = append(victims, v.Public())
-			}
-		}
-	}
+	victims := visibleVictims(r, c, i.Slug)
 	writeJSON(w, http.StatusOK, map[string]any{
 		"incident": i, "report": s.report(c, i.Slug), "victims": victims,
 	})

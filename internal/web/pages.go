@@ -79,17 +79,7 @@ func (s *server) incidentPage(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	personal := account.Allows(who(r).role, account.ReadPersonal)
-	var victims []record.Victim
-	for _, v := range c.Victims {
-		if v.IncidentSlug == i.Slug {
-			if personal {
-				victims = append(victims, *v)
-			} else {
-				victims = append(victims, v.Public())
-			}
-		}
-	}
+	victims := visibleVictims(r, c, i.Slug)
 	items, err := s.st.Referring(ctx, record.KindEvidence, record.KindIncident, i.Slug)
 	if err != nil {
 		s.fail(w, r, "list evidence", err)
@@ -247,4 +237,23 @@ func (s *server) original(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Security-Policy", "sandbox; default-src 'none'")
 	w.Header().Set("Cache-Control", "private, no-store")
 	http.ServeContent(w, r, "", time.Time{}, f)
+}
+
+// visibleVictims returns an incident's victims as the principal may see
+// them: with names and notes for those who may read personal data,
+// otherwise as initials only.
+func visibleVictims(r *http.Request, c *verification.Case, incident string) []record.Victim {
+	personal := account.Allows(who(r).role, account.ReadPersonal)
+	out := []record.Victim{}
+	for _, v := range c.Victims {
+		if v.IncidentSlug != incident {
+			continue
+		}
+		if personal {
+			out = append(out, *v)
+		} else {
+			out = append(out, v.Public())
+		}
+	}
+	return out
 }
