@@ -305,3 +305,17 @@ func (s *server) apiPutRecord(kind record.Kind) http.HandlerFunc {
 		writeJSON(w, http.StatusOK, map[string]any{"record": rec})
 	}
 }
+
+// apiEvidenceItem returns one evidence item, with its ledger index.
+func (s *server) apiEvidenceItem(w http.ResponseWriter, r *http.Request) {
+	ev, ok := s.evidence(r, r.PathValue("slug"))
+	if !ok {
+		apiError(w, http.StatusNotFound, "no such evidence item")
+		return
+	}
+	var index any
+	if leaves, err := s.st.LeavesOf(r.Context(), store.BlobKind, ev.SHA256); err == nil && len(leaves) > 0 && leaves[0].Index >= 0 {
+		index = leaves[0].Index
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"evidence": ev, "ledger_index": index})
+}

@@ -433,7 +433,7 @@ func (s *server) upload(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if strings.Contains(r.Header.Get("Accept"), "application/json") {
+	if strings.Contains(r.Header.Get("Accept"), "application/json") || strings.HasPrefix(r.URL.Path, "/api/") {
 		writeJSON(w, http.StatusCreated, map[string]any{"evidence": stored})
 		return
 	}

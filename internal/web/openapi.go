@@ -11,17 +11,19 @@ import (
 // apiSummaries describes the API routes for the OpenAPI document, which is
 // built from the route table so that it cannot miss a route.
 var apiSummaries = map[string]string{
-	"GET /api/v1/openapi.json":     "This document.",
-	"GET /api/v1/incidents":        "Incidents the caller may see, by slug, paginated (limit, cursor).",
-	"GET /api/v1/incidents/{slug}": "One incident with the verification engine's report; victims as initials unless the caller may read personal data.",
-	"GET /api/v1/evidence":         "Evidence items the caller may see, paginated (limit, cursor).",
-	"GET /api/v1/tallies":          "Reported running totals with their reconciliation against documented incidents.",
-	"GET /api/v1/casualties":       "Documented casualties summed across incidents (by=side|status|place|month).",
-	"POST /api/v1/assessments":     "Record an assessment (or a new version of one) with the reason; answers once the ledger holds it.",
-	"GET /api/v1/tokens":           "The caller's API tokens.",
-	"POST /api/v1/tokens":          "Create an API token (read or write scope); its secret is shown once.",
-	"DELETE /api/v1/tokens/{id}":   "Revoke one of the caller's tokens.",
-	"GET /api/v1/access-log":       "Who revealed graphic media or downloaded originals, newest first (admins).",
+	"GET /api/v1/openapi.json":               "This document.",
+	"GET /api/v1/incidents":                  "Incidents the caller may see, by slug, paginated (limit, cursor).",
+	"GET /api/v1/incidents/{slug}":           "One incident with the verification engine's report; victims as initials unless the caller may read personal data.",
+	"GET /api/v1/evidence":                   "Evidence items the caller may see, paginated (limit, cursor).",
+	"GET /api/v1/evidence/{slug}":            "One evidence item with its ledger index.",
+	"POST /api/v1/incidents/{slug}/evidence": "Upload originals (multipart form: reason, then files; graphic and personal_data flags) to an incident.",
+	"GET /api/v1/tallies":                    "Reported running totals with their reconciliation against documented incidents.",
+	"GET /api/v1/casualties":                 "Documented casualties summed across incidents (by=side|status|place|month).",
+	"POST /api/v1/assessments":               "Record an assessment (or a new version of one) with the reason; answers once the ledger holds it.",
+	"GET /api/v1/tokens":                     "The caller's API tokens.",
+	"POST /api/v1/tokens":                    "Create an API token (read or write scope); its secret is shown once.",
+	"DELETE /api/v1/tokens/{id}":             "Revoke one of the caller's tokens.",
+	"GET /api/v1/access-log":                 "Who revealed graphic media or downloaded originals, newest first (admins).",
 }
 
 var pathParam = regexp.MustCompile(`\{([a-z]+)\}`)
@@ -55,7 +57,11 @@ func (s *server) openAPI(w http.ResponseWriter, r *http.Request) {
 			op["parameters"] = params
 		}
 		if rt.method == "POST" {
-			op["requestBody"] = map[string]any{"required": true, "content": map[string]any{"application/json": map[string]any{"schema": map[string]string{"type": "object"}}}}
+			media := "application/json"
+			if strings.HasSuffix(rt.pattern, "/evidence") {
+				media = "multipart/form-data"
+			}
+			op["requestBody"] = map[string]any{"required": true, "content": map[string]any{media: map[string]any{"schema": map[string]string{"type": "object"}}}}
 		}
 		if paths[rt.pattern] == nil {
 			paths[rt.pattern] = map[string]any{}

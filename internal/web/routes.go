@@ -37,6 +37,8 @@ func (s *server) routes() []route {
 		{"GET", "/api/v1/incidents", account.ReadPublished, s.apiIncidents},
 		{"GET", "/api/v1/incidents/{slug}", account.ReadPublished, s.apiIncident},
 		{"GET", "/api/v1/evidence", account.ReadPublished, s.apiEvidence},
+		{"GET", "/api/v1/evidence/{slug}", account.ReadPublished, s.apiEvidenceItem},
+		{"POST", "/api/v1/incidents/{slug}/evidence", account.WriteFindings, s.upload},
 		{"GET", "/api/v1/tallies", account.ReadPublished, s.apiTallies},
 		{"GET", "/api/v1/casualties", account.ReadPublished, s.apiCasualties},
 		{"POST", "/api/v1/assessments", account.WriteFindings, s.apiPutAssessment},
