@@ -58,6 +58,7 @@ fuzz:
 	$(GO) test ./internal/ledger -run '^$$' -fuzz FuzzParseLeaf -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/timestamp -run '^$$' -fuzz FuzzVerify -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/verification -run '^$$' -fuzz FuzzEngine -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/media/pdq -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME)
 
 clean:
 	rm -rf bin internal/web/static/vendor web/node_modules test-results
