@@ -96,7 +96,13 @@ func run(t *testing.T, data string, args ...string) result {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
 	defer cancel()
-	cmd := command(ctx, data, args...)
+	return finish(t, ctx, command(ctx, data, args...), args)
+}
+
+// finish runs cmd to completion and returns its outputs and exit status;
+// anything but an exit status (a timeout, a missing binary) fails the test.
+func finish(t *testing.T, ctx context.Context, cmd *exec.Cmd, args []string) result {
+	t.Helper()
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()

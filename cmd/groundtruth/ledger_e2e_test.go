@@ -45,19 +45,7 @@ func runNoData(t *testing.T, dir string, args ...string) result {
 	cmd := exec.CommandContext(ctx, binPath, args...)
 	cmd.Env = testEnv()
 	cmd.Dir = dir
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	res := result{stdout: stdout.String(), stderr: stderr.String()}
-	var ee *exec.ExitError
-	switch {
-	case err == nil:
-	case errors.As(err, &ee) && ctx.Err() == nil:
-		res.code = ee.ExitCode()
-	default:
-		t.Fatalf("groundtruth %s: %v (stderr %q)", strings.Join(args, " "), err, res.stderr)
-	}
-	return res
+	return finish(t, ctx, cmd, args)
 }
 
 // writeFiles writes one file per content into dir and returns their paths.

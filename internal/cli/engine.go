@@ -9,22 +9,15 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"groundtruth/internal/record"
 	"groundtruth/internal/store"
 	"groundtruth/internal/verification"
 )
 
 // loadCase reads every current record for the verification engine.
 func loadCase(e *env, st *store.Store) (*verification.Case, error) {
-	var recs []record.Record
-	for _, k := range record.Kinds {
-		list, err := st.List(e.ctx, k)
-		if err != nil {
-			return nil, err
-		}
-		for _, s := range list {
-			recs = append(recs, s.Record)
-		}
+	recs, err := st.Current(e.ctx)
+	if err != nil {
+		return nil, err
 	}
 	return verification.NewCase(recs), nil
 }

@@ -372,3 +372,19 @@ func (s *Store) Count(ctx context.Context, kind record.Kind) (int, error) {
 	}
 	return n, nil
 }
+
+// Current returns every current, unretired record, kind by kind in load
+// order: what the verification engine reasons over.
+func (s *Store) Current(ctx context.Context) ([]record.Record, error) {
+	var out []record.Record
+	for _, k := range record.Kinds {
+		list, err := s.List(ctx, k)
+		if err != nil {
+			return nil, err
+		}
+		for _, st := range list {
+			out = append(out, st.Record)
+		}
+	}
+	return out, nil
+}

@@ -245,18 +245,16 @@ func (s *server) loadCase(r *http.Request) (*verification.Case, error) {
 		s.cache.reports.Clear()
 		s.cache.count = -1
 	}
-	var recs []record.Record
-	for _, k := range record.Kinds {
-		list, err := s.st.List(r.Context(), k)
-		if err != nil {
-			return nil, err
+	all, err := s.st.Current(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	recs := all[:0:0]
+	for _, rec := range all {
+		if i, ok := rec.(*record.Incident); ok && i.Status != "published" && !seeAll {
+			continue
 		}
-		for _, st := range list {
-			if i, ok := st.Record.(*record.Incident); ok && i.Status != "published" && !seeAll {
-				continue
-			}
-			recs = append(recs, st.Record)
-		}
+		recs = append(recs, rec)
 	}
 	c := verification.NewCase(recs)
 	s.cache.cases[seeAll] = c

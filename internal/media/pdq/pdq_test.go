@@ -94,9 +94,6 @@ func TestDihedral(t *testing.T) {
 		if best > MatchThreshold {
 			t.Errorf("%s: nearest dihedral hash %d bits away, want at most %d", name, best, MatchThreshold)
 		}
-		if plain, _ := FromImage(load(t, "reg-test-input/dih/bridge-1-original.jpg")); name != "bridge-1-original" && Distance(h, plain) <= MatchThreshold && name != "bridge-3-rotate-180" {
-			t.Logf("%s matches even without the dihedral hashes", name)
-		}
 	}
 }
 
