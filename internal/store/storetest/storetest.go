@@ -29,6 +29,7 @@ func Run(t *testing.T, open func(t *testing.T) *store.Store) {
 		{"EvidenceAndBlobs", testEvidenceAndBlobs},
 		{"ChangeNeedsWhoAndWhy", testChangeNeedsWhoAndWhy},
 		{"SearchIsUnicodeAndPrivate", testSearch},
+		{"MediaAnalysesAndGroups", testMedia},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -36,6 +37,7 @@ func Run(t *testing.T, open func(t *testing.T) *store.Store) {
 			tt.f(t, t.Context(), s)
 		})
 	}
+	t.Run("Jobs", func(t *testing.T) { Jobs(t, open) })
 }
 
 var t0 = time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
