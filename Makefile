@@ -6,6 +6,9 @@ BIN  := bin/groundtruth
 
 .PHONY: build assets demo test browser-test vet fmt-check bench fuzz clean
 
+# Where the matching evaluation's photographs are kept (scripts/evalset.sh).
+EVALSET ?= $(HOME)/.cache/groundtruth/evalset
+
 build: assets
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) ./cmd/groundtruth
 
@@ -24,8 +27,12 @@ web/node_modules/.package-lock.json: web/package.json web/package-lock.json
 demo: build
 	./$(BIN) demo
 
-test: vet fmt-check
+test: vet fmt-check web/node_modules/.package-lock.json
 	$(GO) test -race -count=1 -timeout 40m ./...
+	# Matching quality on real photographs (fetched from Debian packages,
+	# never committed), without the race detector, which makes it slow.
+	./scripts/evalset.sh $(EVALSET)
+	GROUNDTRUTH_EVALSET=$(EVALSET) GROUNDTRUTH_EVALSET_REQUIRED=1 $(GO) test -count=1 -run TestEvaluation ./internal/media/match
 	# A bounded run of the engine fuzzer: every case file the loader accepts.
 	$(GO) test ./internal/verification -run '^$$' -fuzz FuzzEngine -fuzztime 15s
 	$(MAKE) browser-test

@@ -25,6 +25,7 @@ import (
 
 	"k8s.io/klog/v2"
 
+	"groundtruth/internal/capture"
 	"groundtruth/internal/casefile"
 	"groundtruth/internal/ledger"
 	"groundtruth/internal/locker"
@@ -61,6 +62,8 @@ type env struct {
 	stdin     io.Reader
 	log       *slog.Logger
 	now       func() time.Time
+	// captureConfig is the operator's capture settings for serve.
+	captureConfig capture.Config
 }
 
 type command struct {
@@ -76,6 +79,10 @@ func commands() []command {
 		{"migrate", "", "bring an existing data directory's database up to this version", runMigrate},
 		{"load", "FILE | --demo", "load a case file (all or nothing; loading twice changes nothing)", runLoad},
 		{"ingest", "FILE... [--incident SLUG] [--url URL] [--platform P] [--channel C] [--posted-at T] [--captured-at T] [--graphic] [--personal-data] [--credit TEXT]", "preserve originals in the locker, with where they were seen", runIngest},
+		{"analyse", "SLUG... | --all", "analyse originals again, or every original not analysed yet: hashes, metadata, keyframes, near-duplicates", runAnalyse},
+		{"match", "FILE [--json] [--max-distance N]", "list the analysed originals a photo or video is a near-duplicate of, without ingesting it", runMatch},
+		{"capture", "URL... [--incident SLUG] [--allow CIDR] [--timeout D] [--retries N]", "archive web pages and posts: WARC, WACZ, screenshot, PDF and media, into the locker and the ledger", runCapture},
+		{"jobs", "[--json] [--state S]", "list queued, running and finished jobs (captures, analyses)", runJobs},
 		{"incidents", "[--json]", "list incidents", runIncidents},
 		{"show", "SLUG [--json]", "show an incident, or an evidence item", runShow},
 		{"evidence", "[--incident SLUG] [--json]", "list evidence items with their sightings", runEvidence},
@@ -230,6 +237,10 @@ const (
 	dbFile    = "groundtruth.db"
 	lockerDir = "locker"
 	ledgerDir = "ledger"
+	// derivedDir holds files derived from originals (keyframes), content
+	// addressed like the locker but outside it: they can be recomputed
+	// and are not evidence.
+	derivedDir = "derived"
 )
 
 // data is an opened data directory.
@@ -237,6 +248,8 @@ type data struct {
 	st *store.Store
 	lk *locker.Locker
 	lg *ledger.Ledger
+	// derived holds keyframes and other files computed from originals.
+	derived *locker.Locker
 }
 
 func (d *data) Close() error { return d.st.Close() }
@@ -266,7 +279,12 @@ func (e *env) open() (*data, error) {
 		st.Close()
 		return nil, err
 	}
-	return &data{st: st, lk: lk, lg: lg}, nil
+	derived, err := locker.Open(filepath.Join(e.data, derivedDir))
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	return &data{st: st, lk: lk, lg: lg, derived: derived}, nil
 }
 
 // sync appends the pending leaves to the ledger and waits for a checkpoint

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 
+	"groundtruth/internal/media"
 	"groundtruth/internal/record"
 	"groundtruth/internal/store"
 	"groundtruth/internal/verification"
@@ -95,6 +96,9 @@ func sortedSightings(in []record.Sighting) []record.Sighting {
 type evidenceView struct {
 	*record.Evidence
 	LedgerIndex *int64 `json:"ledger_index"`
+	// Media is the analysis of the original (show only; lists leave it
+	// out to stay short).
+	Media *media.View `json:"media,omitempty"`
 }
 
 func evidenceViews(e *env, st *store.Store, items []*record.Evidence) ([]evidenceView, error) {
@@ -118,9 +122,15 @@ func showEvidence(e *env, st *store.Store, ev *record.Evidence, asJSON bool) err
 	if err != nil {
 		return err
 	}
+	// The command line is an investigator's tool: every member of the
+	// media group is shown.
+	if views[0].Media, err = media.Describe(e.ctx, st, ev.SHA256, nil); err != nil {
+		return err
+	}
 	if asJSON {
 		return writeJSON(e.stdout, views[0])
 	}
+	defer printMedia(e.stdout, views[0].Media)
 	if i := views[0].LedgerIndex; i != nil {
 		defer fmt.Fprintf(e.stdout, "    ledger:   entry %d (groundtruth receipt %s)\n", *i, ev.Slug)
 	}

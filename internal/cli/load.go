@@ -91,6 +91,7 @@ func runIngest(e *env, args []string) error {
 	graphic := fs.Bool("graphic", false, "mark as graphic: blurred until a signed-in user asks to see it")
 	personal := fs.Bool("personal-data", false, "mark as showing or naming victims or witnesses: never served publicly")
 	credit := fs.String("credit", "", "attribution a publication must carry")
+	noAnalyse := fs.Bool("no-analyse", false, "only preserve the files; analyse them later with groundtruth analyse --all")
 	files, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -129,6 +130,7 @@ func runIngest(e *env, args []string) error {
 	// Originals are stored and recorded one by one, and acknowledged in
 	// groups once the ledger holds their leaves: an acknowledgement line
 	// means the original, its record and its leaf are all durable.
+	bar := newProgressBar(e.stderr, "ingest", len(files))
 	var acks []string
 	flush := func() error {
 		if len(acks) == 0 {
@@ -137,18 +139,23 @@ func runIngest(e *env, args []string) error {
 		if _, err := e.sync(d); err != nil {
 			return err
 		}
+		bar.clear()
 		for _, a := range acks {
 			fmt.Fprintln(e.stdout, a)
 		}
 		acks = acks[:0]
 		return nil
 	}
+	an := newAnalyser(e, d, bar)
+	an.say = func(line string) { acks = append(acks, line) }
 	for _, p := range files {
+		bar.step(p)
 		res, err := evidence.Ingest(e.ctx, st, lk, evidence.Input{
 			Path: p, Incidents: incidents, Sighting: sighting,
 			Graphic: *graphic, PersonalData: *personal, Credit: *credit,
 		}, e.change("ingest "+p))
 		if err != nil {
+			bar.done()
 			if ferr := flush(); ferr != nil {
 				return ferr
 			}
@@ -162,13 +169,29 @@ func runIngest(e *env, args []string) error {
 			state = "known"
 		}
 		acks = append(acks, fmt.Sprintf("%s %s %s %s", state, res.Evidence.SHA256, res.Evidence.Slug, p))
-		if len(acks) == ingestGroup {
+		if len(acks) >= ingestGroup {
 			if err := flush(); err != nil {
 				return err
 			}
 		}
+		if !*noAnalyse && (res.Stored || !analysedBefore(e, st, res.Evidence.SHA256)) {
+			if err := an.one(analysed{sum: res.Evidence.SHA256, mediaType: res.Evidence.MediaType, name: p, slug: res.Evidence.Slug}); err != nil {
+				bar.done()
+				return err
+			}
+		}
 	}
-	return flush()
+	if err := flush(); err != nil {
+		return err
+	}
+	return an.result()
+}
+
+// analysedBefore says whether an original already has an analysis, so
+// that ingesting known bytes again does not redo it.
+func analysedBefore(e *env, st *store.Store, sum string) bool {
+	_, err := st.Media(e.ctx, sum)
+	return err == nil
 }
 
 // ingestGroup is how many originals are acknowledged together: one ledger

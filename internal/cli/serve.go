@@ -9,12 +9,14 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"time"
 
 	"groundtruth/internal/account"
 	"groundtruth/internal/casefile"
 	"groundtruth/internal/demo"
+	"groundtruth/internal/jobs"
 	"groundtruth/internal/store"
 	"groundtruth/internal/web"
 )
@@ -23,8 +25,17 @@ func runServe(e *env, args []string) error {
 	fs := flags("serve")
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
 	tiles := fs.String("tiles", "", "tile-server URL template for the map, e.g. https://tile.example.org/{z}/{x}/{y}.png (default: the offline basemap only)")
+	var allow multiFlag
+	fs.Var(&allow, "capture-allow", "address range captures may reach although it is private or local, e.g. 10.1.0.0/16 (repeatable; for intranets)")
 	if err := noArgs(fs, args); err != nil {
 		return err
+	}
+	for _, a := range allow {
+		p, err := netip.ParsePrefix(a)
+		if err != nil {
+			return badInput("--capture-allow %q: give an address range such as 10.1.0.0/16", a)
+		}
+		e.captureConfig.Allow = append(e.captureConfig.Allow, p)
 	}
 	if _, err := web.TileOrigin(*tiles); err != nil {
 		return badInput("--tiles: %v", err)
@@ -42,8 +53,17 @@ func (e *env) serve(d *data, addr, tiles string) error {
 	if err != nil {
 		return badInput("cannot listen on %s: %v: choose another --addr", addr, err)
 	}
+	// Long work (analysing uploads, captures) runs in the job queue, in
+	// this process, stopped with the server.
+	ctx, stop := context.WithCancel(e.ctx)
+	defer stop()
+	runner := jobs.New(d.st, e.jobHandlers(d, e.captureConfig), jobs.Options{})
+	jobsDone := make(chan error, 1)
+	go func() { jobsDone <- runner.Run(ctx) }()
+	defer func() { stop(); <-jobsDone }()
 	srv := &http.Server{
-		Handler:           web.New(web.Config{Store: d.st, Locker: d.lk, Ledger: d.lg, Log: e.log, TileURL: tiles}),
+		Handler: web.New(web.Config{Store: d.st, Locker: d.lk, Derived: d.derived, Ledger: d.lg, Log: e.log, TileURL: tiles,
+			Jobs: runner}),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	fmt.Fprintf(e.stdout, "serving %s on http://%s/\n", e.data, ln.Addr())

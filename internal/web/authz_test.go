@@ -4,11 +4,13 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -17,9 +19,12 @@ import (
 	"time"
 
 	"groundtruth/internal/account"
+	"groundtruth/internal/capture"
 	"groundtruth/internal/casefile"
 	"groundtruth/internal/demo"
 	"groundtruth/internal/evidence"
+	"groundtruth/internal/intake"
+	"groundtruth/internal/jobs"
 	"groundtruth/internal/ledger"
 	"groundtruth/internal/locker"
 	"groundtruth/internal/store"
@@ -45,6 +50,9 @@ type site struct {
 	st    *store.Store
 	users map[account.Role]string
 	dir   string
+	lk    *locker.Locker
+	// derived holds keyframes, as in a data directory.
+	derived *locker.Locker
 }
 
 func newSite(t *testing.T) *site {
@@ -86,8 +94,18 @@ func newSite(t *testing.T) *site {
 	if _, err := lg.Sync(ctx, st); err != nil {
 		t.Fatal(err)
 	}
-	s := &site{st: st, users: map[account.Role]string{}, dir: dir}
-	h := New(Config{Store: st, Locker: lk, Ledger: lg, Log: slog.New(slog.DiscardHandler)})
+	derived, _ := locker.Open(filepath.Join(dir, "derived"))
+	s := &site{st: st, users: map[account.Role]string{}, dir: dir, lk: lk, derived: derived}
+	// The real job queue with the real handlers; captures may reach the
+	// test's own loopback servers.
+	runner := jobs.New(st, intake.Handlers(intake.Env{Store: st, Locker: lk, Derived: derived, Ledger: lg,
+		Capture: capture.Config{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}, Timeout: 20 * time.Second}}),
+		jobs.Options{Poll: 100 * time.Millisecond})
+	runCtx, stop := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { runner.Run(runCtx); close(done) }()
+	t.Cleanup(func() { stop(); <-done })
+	h := New(Config{Store: st, Locker: lk, Derived: derived, Ledger: lg, Log: slog.New(slog.DiscardHandler), Jobs: runner})
 	s.srv = httptest.NewServer(h)
 	t.Cleanup(s.srv.Close)
 	s.s = &server{st: st}

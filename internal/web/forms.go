@@ -460,5 +460,13 @@ func (s *server) ingestPart(r *http.Request, part io.Reader, incident, reason st
 	if err != nil {
 		return "", err
 	}
+	if s.jobs != nil {
+		ev := res.Evidence
+		// The original is stored; hashing, metadata and the search for
+		// copies follow in the job queue.
+		if _, err := s.jobs.Enqueue(r.Context(), "analyse", map[string]string{"sha256": ev.SHA256, "media_type": ev.MediaType, "name": name, "slug": ev.Slug}, who(r).user); err != nil {
+			s.log.ErrorContext(r.Context(), "analysis not queued", "evidence", ev.Slug, "error", err)
+		}
+	}
 	return res.Evidence.Slug, nil
 }

@@ -12,6 +12,10 @@ import (
 // built from the route table so that it cannot miss a route.
 var apiSummaries = map[string]string{
 	"GET /api/v1/openapi.json":               "This document.",
+	"POST /api/v1/captures":                  "Queue web captures: {\"urls\": [\"https://…\"], \"incident\": \"slug\"} returns 202 with the job ids.",
+	"GET /api/v1/jobs":                       "Queued, running and finished jobs, newest first (state, kind, before, limit).",
+	"GET /api/v1/jobs/{id}":                  "One job with its progress, last error and result.",
+	"POST /api/v1/jobs/{id}/cancel":          "Cancel a queued or running job.",
 	"GET /api/v1/incidents":                  "Incidents the caller may see, by slug, paginated (limit, cursor).",
 	"GET /api/v1/incidents/{slug}":           "One incident with the verification engine's report; victims as initials unless the caller may read personal data.",
 	"GET /api/v1/evidence":                   "Evidence items the caller may see, paginated (limit, cursor).",

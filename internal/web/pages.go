@@ -3,7 +3,10 @@
 package web
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
+	"io"
 	"mime"
 	"net/http"
 	"os"
@@ -15,6 +18,7 @@ import (
 
 	"groundtruth/internal/account"
 	"groundtruth/internal/locker"
+	"groundtruth/internal/media"
 	"groundtruth/internal/record"
 	"groundtruth/internal/store"
 	"groundtruth/internal/verification"
@@ -139,12 +143,64 @@ func (s *server) evidencePage(w http.ResponseWriter, r *http.Request) {
 		index = leaves[0].Index
 	}
 	p := who(r)
+	// Group members are shown only where the reader may see their
+	// records. The metadata a file carries (camera, GPS, times) can
+	// identify the person who filmed, so only signed-in readers see it.
+	mv, err := media.Describe(r.Context(), s.st, ev.SHA256, func(m *record.Evidence) bool {
+		_, ok := s.evidence(r, m.Slug)
+		return ok
+	})
+	if err != nil {
+		s.fail(w, r, "media analysis", err)
+		return
+	}
+	var metadata string
+	if mv != nil && len(mv.Metadata) > 0 && account.Allows(p.role, account.ReadAll) {
+		var b bytes.Buffer
+		if json.Indent(&b, mv.Metadata, "", "  ") == nil {
+			metadata = b.String()
+		}
+	}
 	s.render(w, r, http.StatusOK, "evidence.html", map[string]any{
-		"E": ev, "Sightings": sightings, "LedgerIndex": index,
+		"E": ev, "Sightings": sightings, "LedgerIndex": index, "Media": mv, "Metadata": metadata,
 		"CanFetch": s.mayFetch(r, ev) == nil, "Revealed": s.revealed(r, ev.Slug),
 		"CanReveal": ev.Graphic && account.Allows(p.role, account.RevealGraphic),
 		"Image":     mediaKind(ev.MediaType) == "image", "Video": mediaKind(ev.MediaType) == "video",
 	})
+}
+
+// keyframe serves one keyframe of an evidence item's video, under the
+// same rules as the original it was taken from.
+func (s *server) keyframe(w http.ResponseWriter, r *http.Request) {
+	ev, ok := s.evidence(r, r.PathValue("slug"))
+	if !ok || s.derived == nil {
+		http.NotFound(w, r)
+		return
+	}
+	if err := s.mayFetch(r, ev); err != nil {
+		apiError(w, http.StatusForbidden, err.Error())
+		return
+	}
+	files, err := s.st.MediaFiles(r.Context(), ev.SHA256)
+	if err != nil {
+		s.fail(w, r, "keyframes", err)
+		return
+	}
+	sum := r.PathValue("sha")
+	if !slices.ContainsFunc(files, func(f store.MediaFile) bool { return f.Role == "keyframe" && f.File == sum }) {
+		http.NotFound(w, r)
+		return
+	}
+	f, err := s.derived.Open(sum)
+	if err != nil {
+		http.NotFound(w, r)
+		return
+	}
+	defer f.Close()
+	w.Header().Set("Content-Type", "image/png")
+	w.Header().Set("Content-Security-Policy", "sandbox; default-src 'none'")
+	w.Header().Set("Cache-Control", "private, no-store")
+	io.Copy(w, f)
 }
 
 // mayFetch says whether the principal may download an item's original.

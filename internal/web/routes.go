@@ -31,6 +31,7 @@ func (s *server) routes() []route {
 		{"GET", "/evidence/{slug}", account.ReadPublished, s.evidencePage},
 		{"POST", "/evidence/{slug}/reveal", account.RevealGraphic, s.reveal},
 		{"GET", "/evidence/{slug}/original", account.ReadPublished, s.original},
+		{"GET", "/evidence/{slug}/keyframes/{sha}", account.ReadPublished, s.keyframe},
 		{"GET", "/receipts/{slug}", account.ReadPublished, s.receipt},
 
 		{"GET", "/api/v1/openapi.json", account.ReadPublished, s.openAPI},
@@ -51,6 +52,7 @@ func (s *server) routes() []route {
 		{"GET", "/api/v1/access-log", account.ManageAccounts, s.apiAccessLog},
 	}
 	rts = append(rts, s.mapRoutes()...)
+	rts = append(rts, s.captureRoutes()...)
 	return append(rts, s.formRoutes()...)
 }
 

@@ -27,11 +27,19 @@ var templateFS embed.FS
 
 var pages = template.Must(template.New("").Funcs(template.FuncMap{
 	"list": func(s ...string) []string { return s },
+	"deref": func(p *float64) float64 {
+		if p == nil {
+			return 0
+		}
+		return *p
+	},
 }).ParseFS(templateFS, "templates/*.html"))
 
 type server struct {
 	st            *store.Store
 	lk            *locker.Locker
+	derived       *locker.Locker
+	jobs          JobQueue
 	lg            *ledger.Ledger
 	log           *slog.Logger
 	throttle      *throttle
@@ -44,8 +52,10 @@ type server struct {
 type Config struct {
 	Store  *store.Store
 	Locker *locker.Locker
-	Ledger *ledger.Ledger
-	Log    *slog.Logger
+	// Derived holds files computed from originals, such as keyframes.
+	Derived *locker.Locker
+	Ledger  *ledger.Ledger
+	Log     *slog.Logger
 	// SecureCookies marks the session cookie Secure even when the server
 	// itself does not terminate TLS (behind a proxy).
 	SecureCookies bool
@@ -54,11 +64,14 @@ type Config struct {
 	// only its offline basemap. Its origin is added to the
 	// Content-Security-Policy's img-src.
 	TileURL string
+	// Jobs is the job queue (analysis of uploads, captures). Without it
+	// uploads are stored but not analysed, and nothing can be captured.
+	Jobs JobQueue
 }
 
 // New returns the web interface's handler.
 func New(cfg Config) http.Handler {
-	s := &server{st: cfg.Store, lk: cfg.Locker, lg: cfg.Ledger, log: cfg.Log, throttle: newThrottle(), secureCookies: cfg.SecureCookies, tileURL: cfg.TileURL}
+	s := &server{st: cfg.Store, lk: cfg.Locker, derived: cfg.Derived, jobs: cfg.Jobs, lg: cfg.Ledger, log: cfg.Log, throttle: newThrottle(), secureCookies: cfg.SecureCookies, tileURL: cfg.TileURL}
 	mux := http.NewServeMux()
 	for _, rt := range s.routes() {
 		mux.Handle(rt.method+" "+rt.pattern, s.guard(rt))

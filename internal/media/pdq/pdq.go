@@ -220,15 +220,58 @@ func threshold(b [dctSide][dctSide]float32) Hash {
 }
 
 // luminance returns BT.601 luma of img, row-major, from straight (not
-// premultiplied) RGB; alpha is ignored, as in the reference.
+// premultiplied) RGB; alpha is ignored, as in the reference. The common
+// decoded types are read directly; every path gives the same values as
+// converting each pixel through color.NRGBAModel, which the generic path
+// does.
 func luminance(img image.Image) ([]float32, int, int) {
 	r := img.Bounds()
 	rows, cols := r.Dy(), r.Dx()
 	out := make([]float32, rows*cols)
-	for y := range rows {
-		for x := range cols {
-			c := color.NRGBAModel.Convert(img.At(r.Min.X+x, r.Min.Y+y)).(color.NRGBA)
-			out[y*cols+x] = 0.299*float32(c.R) + 0.587*float32(c.G) + 0.114*float32(c.B)
+	luma := func(R, G, B uint8) float32 { return 0.299*float32(R) + 0.587*float32(G) + 0.114*float32(B) }
+	switch m := img.(type) {
+	case *image.YCbCr: // JPEG
+		for y := range rows {
+			for x := range cols {
+				yi, ci := m.YOffset(r.Min.X+x, r.Min.Y+y), m.COffset(r.Min.X+x, r.Min.Y+y)
+				R, G, B, _ := color.YCbCr{Y: m.Y[yi], Cb: m.Cb[ci], Cr: m.Cr[ci]}.RGBA()
+				out[y*cols+x] = luma(uint8(R>>8), uint8(G>>8), uint8(B>>8))
+			}
+		}
+	case *image.Gray:
+		for y := range rows {
+			row := m.Pix[m.PixOffset(r.Min.X, r.Min.Y+y):]
+			for x := range cols {
+				out[y*cols+x] = luma(row[x], row[x], row[x])
+			}
+		}
+	case *image.NRGBA:
+		for y := range rows {
+			row := m.Pix[m.PixOffset(r.Min.X, r.Min.Y+y):]
+			for x := range cols {
+				p := row[4*x : 4*x+3 : 4*x+3]
+				out[y*cols+x] = luma(p[0], p[1], p[2])
+			}
+		}
+	case *image.RGBA:
+		for y := range rows {
+			row := m.Pix[m.PixOffset(r.Min.X, r.Min.Y+y):]
+			for x := range cols {
+				p := row[4*x : 4*x+4 : 4*x+4]
+				if p[3] == 0xff { // opaque: premultiplied and straight agree
+					out[y*cols+x] = luma(p[0], p[1], p[2])
+					continue
+				}
+				c := color.NRGBAModel.Convert(color.RGBA{p[0], p[1], p[2], p[3]}).(color.NRGBA)
+				out[y*cols+x] = luma(c.R, c.G, c.B)
+			}
+		}
+	default:
+		for y := range rows {
+			for x := range cols {
+				c := color.NRGBAModel.Convert(img.At(r.Min.X+x, r.Min.Y+y)).(color.NRGBA)
+				out[y*cols+x] = luma(c.R, c.G, c.B)
+			}
 		}
 	}
 	return out, rows, cols

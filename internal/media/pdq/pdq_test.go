@@ -5,7 +5,8 @@ package pdq
 import (
 	"bufio"
 	"image"
-	_ "image/jpeg"
+	"image/draw"
+	"image/jpeg"
 	_ "image/png"
 	"os"
 	"path/filepath"
@@ -120,3 +121,44 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// The fast paths of luminance agree exactly with the generic conversion
+// of every pixel through color.NRGBAModel.
+func TestLuminanceFastPaths(t *testing.T) {
+	f, err := os.Open(filepath.Join(testdata, "images", "bridge-mods", "aaa-orig.jpg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	src, err := jpeg.Decode(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub := src.(*image.YCbCr).SubImage(image.Rect(7, 5, 407, 305))
+	b := sub.Bounds()
+	nrgba, rgba, gray := image.NewNRGBA(b), image.NewRGBA(b), image.NewGray(b)
+	draw.Draw(nrgba, b, sub, b.Min, draw.Src)
+	draw.Draw(rgba, b, sub, b.Min, draw.Src)
+	draw.Draw(gray, b, sub, b.Min, draw.Src)
+	for i := 0; i < len(rgba.Pix); i += 4 * 97 { // some translucent pixels
+		rgba.Pix[i+3] = uint8(i)
+		rgba.Pix[i], rgba.Pix[i+1], rgba.Pix[i+2] = min(rgba.Pix[i], uint8(i)), min(rgba.Pix[i+1], uint8(i)), min(rgba.Pix[i+2], uint8(i))
+	}
+	for name, img := range map[string]image.Image{"ycbcr": sub, "nrgba": nrgba, "rgba": rgba, "gray": gray} {
+		t.Run(name, func(t *testing.T) {
+			got, rows, cols := luminance(img)
+			want, _, _ := luminance(generic{img})
+			if rows != b.Dy() || cols != b.Dx() {
+				t.Fatalf("size %d×%d, want %d×%d", cols, rows, b.Dx(), b.Dy())
+			}
+			for i := range want {
+				if got[i] != want[i] {
+					t.Fatalf("pixel %d: %v, want %v", i, got[i], want[i])
+				}
+			}
+		})
+	}
+}
+
+// generic hides an image's concrete type, forcing the generic path.
+type generic struct{ image.Image }

@@ -1,0 +1,417 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package capture
+
+import (
+	"bytes"
+	"context"
+	"crypto/x509"
+	"encoding/json"
+	"fmt"
+	"mime"
+	"net"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"os"
+	"os/exec"
+	"path"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+
+	"groundtruth/internal/capture/warc"
+)
+
+// Defaults applied by Capture to zero Config fields.
+const (
+	DefaultMaxBytes      = 256 << 20
+	DefaultTimeout       = 2 * time.Minute
+	DefaultHeaderTimeout = 30 * time.Second
+	DefaultUserAgent     = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36 groundtruth"
+	DefaultTelegramBase  = "https://t.me"
+)
+
+// Config controls one capture. The zero value is safe: private and local
+// addresses are refused, sizes and time are bounded, tools are looked up on
+// PATH.
+type Config struct {
+	// Allow lists address ranges that may be fetched although they are
+	// loopback, private, link-local etc. (tests, intranets).
+	Allow []netip.Prefix
+	// Resolver resolves host names; nil means net.DefaultResolver.
+	Resolver Resolver
+	// RootCAs verifies servers' certificates; nil means the system pool.
+	RootCAs *x509.CertPool
+	// MaxBytes bounds each response body (decoded); default 256 MiB.
+	MaxBytes int64
+	// Timeout bounds the whole capture; default 2 minutes.
+	Timeout time.Duration
+	// HeaderTimeout bounds the wait for each response head; default 30 s.
+	HeaderTimeout time.Duration
+	// Chromium and YtDlp are executable paths: "" looks them up on PATH
+	// ("chromium", "yt-dlp"), "-" disables the step.
+	Chromium, YtDlp string
+	// UserAgent is sent with every request (and to yt-dlp).
+	UserAgent string
+	// TelegramBase replaces https://t.me when fetching Telegram embeds
+	// (tests serve a look-alike); the recorded post URL stays on t.me.
+	TelegramBase string
+	// Software names this program and version in the WARC and WACZ.
+	Software string
+}
+
+// File is one file Capture wrote into its output directory.
+type File struct {
+	Path        string // relative to the output directory, slash-separated
+	Name        string // base name
+	ContentType string
+	SourceURL   string // where the bytes came from; "" for files we made
+	Role        string // "warc", "wacz", "screenshot", "pdf", "media" or "info"
+}
+
+// Sighting is an appearance of the captured content on a platform: the post
+// itself, and for a forward the earlier post it names.
+type Sighting struct {
+	URL, Platform, Channel string
+	PostedAt               time.Time // zero when the page does not show it
+	Note                   string
+}
+
+// Result describes a capture. Failures lists every partial problem (a
+// missing tool, a refused subresource, a truncated download); they do not
+// make the capture fail.
+type Result struct {
+	URL, FinalURL, Title string
+	Started, Finished    time.Time
+	Files                []File
+	Sightings            []Sighting
+	Telegram             *TelegramPost
+	Failures             []string
+}
+
+// Capture fetches rawURL and everything needed to preserve it into dir (an
+// existing, empty directory): capture.warc.gz, screenshot.png, page.pdf,
+// media files and finally capture.wacz, which is verified after writing.
+// progress, if not nil, is called with the name of each stage as it starts.
+//
+// The error is non-nil only when nothing useful was captured: the URL is
+// not http(s), the guard refused it, DNS failed, or no response arrived in
+// time. The returned Result is never nil, so its Failures can be shown
+// even then.
+func Capture(ctx context.Context, cfg Config, rawURL, dir string, progress func(stage string)) (*Result, error) {
+	cfg = cfg.withDefaults()
+	res := &Result{URL: rawURL, Started: time.Now().UTC()}
+	stage := func(s string) {
+		if progress != nil {
+			progress(s)
+		}
+	}
+	fail := func(err error) (*Result, error) {
+		res.Failures = append(res.Failures, err.Error())
+		res.Finished = time.Now().UTC()
+		return res, err
+	}
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return fail(fmt.Errorf("capture: parse URL %q: %w", rawURL, err))
+	}
+	if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
+		return fail(fmt.Errorf("capture: refused %q: only http and https URLs can be captured", rawURL))
+	}
+	ctx, cancel := context.WithTimeoutCause(ctx, cfg.Timeout,
+		fmt.Errorf("capture time limit of %s reached", cfg.Timeout))
+	defer cancel()
+
+	warcName := "capture.warc.gz"
+	ww, err := warc.Create(filepath.Join(dir, warcName), warc.Info{Software: cfg.Software, UserAgent: cfg.UserAgent})
+	if err != nil {
+		return fail(fmt.Errorf("capture: create WARC in %s: %w", dir, err))
+	}
+	warcOpen := true
+	defer func() {
+		if warcOpen {
+			ww.Close()
+		}
+	}()
+	rec := &recorder{
+		cfg:   &cfg,
+		guard: &guard{allow: cfg.Allow, resolver: cfg.Resolver, timeout: cfg.HeaderTimeout},
+		warc:  &lockedWriter{w: ww},
+		cache: map[string]*exchange{},
+	}
+
+	// Telegram posts are fetched through their embed view, which carries
+	// the post's data without login.
+	pageURL := rawURL
+	channel, postID, isTelegram := parseTelegramURL(rawURL)
+	if isTelegram {
+		pageURL = telegramEmbedURL(cfg.TelegramBase, channel, postID)
+	}
+
+	stage("fetch")
+	hops, err := rec.get(ctx, pageURL, http.Header{"Accept": {"text/html,application/xhtml+xml,*/*;q=0.8"}})
+	if err != nil {
+		// No final response for the page itself (refused, unreachable, a
+		// redirect loop or a redirect to a refused URL): nothing to keep.
+		res.Failures = append(res.Failures, rec.takeFailures()...)
+		return fail(err)
+	}
+	main := hops[len(hops)-1]
+	res.FinalURL = main.URL
+	finalURL, _ := url.Parse(main.URL)
+	ct, _, _ := mime.ParseMediaType(main.Header.Get("Content-Type"))
+	isHTML := ct == "text/html" || ct == "application/xhtml+xml" || (ct == "" && bytes.Contains(bytes.ToLower(main.Body[:min(len(main.Body), 1024)]), []byte("<html")))
+	var info pageInfo
+	if isHTML {
+		info = parsePage(main.Body, finalURL)
+		res.Title = info.Title
+	}
+
+	if isTelegram {
+		stage("telegram")
+		post, err := parseTelegramEmbed(main.Body, finalURL)
+		if err != nil {
+			res.Failures = append(res.Failures, err.Error())
+		} else {
+			res.Telegram = post
+			js, _ := json.MarshalIndent(post, "", "  ")
+			if _, err := rec.warc.metadata(post.URL, "application/json", main.Date, main.responseID, bytes.NewReader(js)); err != nil {
+				return fail(fmt.Errorf("capture: write Telegram metadata: %w", err))
+			}
+			res.Sightings = append(res.Sightings, Sighting{
+				URL: post.URL, Platform: "telegram", Channel: post.Channel, PostedAt: post.PostedAt,
+				Note: "captured post",
+			})
+			if f := post.Forwarded; f != nil {
+				res.Sightings = append(res.Sightings, Sighting{
+					URL: f.URL, Platform: "telegram", Channel: cmpOr(f.Channel, f.Name),
+					Note: fmt.Sprintf("named as origin by the forwarded-from header of %s (%q)", post.URL, f.Name),
+				})
+			}
+			// Embed media first: they are the post's own content.
+			info.Media = append(append(append([]string{}, post.Videos...), post.Photos...), info.Media...)
+			info.Videos = info.Videos || len(post.Videos) > 0
+		}
+	}
+
+	stage("render")
+	switch {
+	case !main.Complete:
+		res.Failures = append(res.Failures, "screenshot and PDF skipped: the page itself was not fetched completely")
+	case cfg.Chromium == "-":
+		res.Failures = append(res.Failures, "screenshot and PDF skipped: Chromium disabled")
+	default:
+		chromium, err := lookTool(cfg.Chromium, "chromium")
+		if err != nil {
+			res.Failures = append(res.Failures, fmt.Sprintf("screenshot and PDF skipped: %v; install the Debian package chromium", err))
+			break
+		}
+		out, err := render(ctx, chromium, main.URL, rec)
+		if err != nil {
+			res.Failures = append(res.Failures, fmt.Sprintf("screenshot and PDF: %v", err))
+			break
+		}
+		for _, a := range []struct {
+			data                  []byte
+			name, ct, role, proto string
+		}{{out.PNG, "screenshot.png", "image/png", "screenshot", "urn:screenshot:"}, {out.PDF, "page.pdf", "application/pdf", "pdf", "urn:pdf:"}} {
+			if len(a.data) == 0 {
+				continue
+			}
+			if err := os.WriteFile(filepath.Join(dir, a.name), a.data, 0o644); err != nil {
+				return fail(fmt.Errorf("capture: save %s: %w", a.name, err))
+			}
+			if _, err := rec.warc.resource(a.proto+main.URL, a.ct, time.Now().UTC(), bytes.NewReader(a.data)); err != nil {
+				return fail(fmt.Errorf("capture: write %s to the WARC: %w", a.name, err))
+			}
+			res.Files = append(res.Files, File{Path: a.name, Name: a.name, ContentType: a.ct, SourceURL: main.URL, Role: a.role})
+		}
+	}
+
+	stage("media")
+	if err := os.MkdirAll(filepath.Join(dir, "media"), 0o755); err != nil {
+		return fail(fmt.Errorf("capture: media directory: %w", err))
+	}
+	if !isHTML && main.Complete && main.Status == http.StatusOK {
+		// The URL is itself a file (an image, a video, a document): keep it
+		// as media too, under the same rules as media found in a page.
+		info.Media = append([]string{main.URL}, info.Media...)
+	}
+	for i, m := range info.Media {
+		if i >= maxMedia {
+			res.Failures = append(res.Failures, fmt.Sprintf("media: only the first %d of %d items fetched", maxMedia, len(info.Media)))
+			break
+		}
+		if ctx.Err() != nil {
+			res.Failures = append(res.Failures, fmt.Sprintf("media: stopped after %d items: %v", i, context.Cause(ctx)))
+			break
+		}
+		mh, err := rec.get(ctx, m, http.Header{"Referer": {main.URL}})
+		if err != nil {
+			res.Failures = append(res.Failures, fmt.Sprintf("media %s: %v", m, err))
+			continue
+		}
+		x := mh[len(mh)-1]
+		if !x.Complete || x.Status != http.StatusOK {
+			if x.Complete {
+				res.Failures = append(res.Failures, fmt.Sprintf("media %s: HTTP status %d", m, x.Status))
+			}
+			continue
+		}
+		name := fmt.Sprintf("%02d-%s", i+1, safeName(x.URL, x.Header.Get("Content-Type")))
+		if err := os.WriteFile(filepath.Join(dir, "media", name), x.Body, 0o644); err != nil {
+			return fail(fmt.Errorf("capture: save media %s: %w", name, err))
+		}
+		res.Files = append(res.Files, File{Path: "media/" + name, Name: name, ContentType: x.Header.Get("Content-Type"), SourceURL: x.URL, Role: "media"})
+	}
+
+	// Telegram videos come straight from the embed above; running yt-dlp
+	// on the embed page would only download them a second time.
+	if !isTelegram && (info.Videos || isVideoHost(finalURL.Hostname())) {
+		stage("video")
+		files, err := runYtDlp(ctx, &cfg, rec, main.URL, dir, main.responseID)
+		res.Files = append(res.Files, files...)
+		if err != nil {
+			res.Failures = append(res.Failures, err.Error())
+		}
+	}
+
+	stage("package")
+	res.Failures = append(res.Failures, rec.takeFailures()...)
+	res.Finished = time.Now().UTC()
+	record, _ := json.MarshalIndent(captureRecord{Result: res, Hops: hopSummary(hops)}, "", "  ")
+	if _, err := rec.warc.metadata("urn:capture:"+rawURL, "application/json", res.Finished, main.responseID, bytes.NewReader(record)); err != nil {
+		return fail(fmt.Errorf("capture: write capture record: %w", err))
+	}
+	warcOpen = false
+	if err := ww.Close(); err != nil {
+		return fail(fmt.Errorf("capture: close WARC: %w", err))
+	}
+	res.Files = append([]File{{Path: warcName, Name: warcName, ContentType: "application/warc", SourceURL: rawURL, Role: "warc"}}, res.Files...)
+
+	waczName := "capture.wacz"
+	waczPath := filepath.Join(dir, waczName)
+	err = warc.WriteWACZ(waczPath, warc.Package{
+		Title:        cmpOr(res.Title, rawURL),
+		Description:  "Capture of " + rawURL,
+		Software:     cfg.Software,
+		Created:      res.Finished,
+		MainPageURL:  main.URL,
+		MainPageDate: main.Date,
+		WARCs:        []string{filepath.Join(dir, warcName)},
+		Pages:        []warc.Page{{URL: main.URL, TS: main.Date, Title: res.Title, ID: main.responseID}},
+	})
+	if err != nil {
+		return fail(fmt.Errorf("capture: write WACZ: %w", err))
+	}
+	stage("verify")
+	if err := warc.VerifyWACZ(waczPath); err != nil {
+		return fail(fmt.Errorf("capture: the WACZ just written does not verify: %w", err))
+	}
+	res.Files = append(res.Files, File{Path: waczName, Name: waczName, ContentType: "application/wacz", SourceURL: rawURL, Role: "wacz"})
+	res.Finished = time.Now().UTC()
+	return res, nil
+}
+
+// captureRecord is the metadata record describing the capture itself.
+type captureRecord struct {
+	*Result
+	Hops []string `json:"redirects,omitempty"`
+}
+
+func hopSummary(hops []*exchange) []string {
+	var s []string
+	for _, h := range hops {
+		s = append(s, fmt.Sprintf("%d %s", h.Status, h.URL))
+	}
+	return s
+}
+
+func (c Config) withDefaults() Config {
+	if c.MaxBytes <= 0 {
+		c.MaxBytes = DefaultMaxBytes
+	}
+	if c.Timeout <= 0 {
+		c.Timeout = DefaultTimeout
+	}
+	if c.HeaderTimeout <= 0 {
+		c.HeaderTimeout = DefaultHeaderTimeout
+	}
+	if c.Resolver == nil {
+		c.Resolver = net.DefaultResolver
+	}
+	if c.UserAgent == "" {
+		c.UserAgent = DefaultUserAgent
+	}
+	if c.TelegramBase == "" {
+		c.TelegramBase = DefaultTelegramBase
+	}
+	if c.Software == "" {
+		c.Software = "groundtruth"
+	}
+	return c
+}
+
+// lookTool resolves a configured tool path ("" = look up name on PATH).
+func lookTool(configured, name string) (string, error) {
+	if configured == "" {
+		configured = name
+	}
+	p, err := exec.LookPath(configured)
+	if err != nil {
+		return "", fmt.Errorf("%s not found: %w", name, err)
+	}
+	return p, nil
+}
+
+var unsafeChars = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
+
+// safeName derives a short file name from a URL's last path segment,
+// adding an extension from the content type when it has none.
+func safeName(rawURL, contentType string) string {
+	base := "file"
+	if u, err := url.Parse(rawURL); err == nil {
+		if b := path.Base(u.Path); b != "/" && b != "." && b != "" {
+			base = b
+		}
+	}
+	base = strings.Trim(unsafeChars.ReplaceAllString(base, "_"), "._")
+	if len(base) > 80 {
+		base = base[len(base)-80:]
+	}
+	if base == "" {
+		base = "file"
+	}
+	if path.Ext(base) == "" {
+		if mt, _, err := mime.ParseMediaType(contentType); err == nil {
+			if exts, _ := mime.ExtensionsByType(mt); len(exts) > 0 {
+				base += exts[0]
+			}
+		}
+	}
+	return base
+}
+
+// videoHosts are sites whose pages carry video that the HTML does not
+// expose; yt-dlp has extractors for them.
+var videoHosts = []string{"youtube.com", "youtu.be", "vimeo.com", "tiktok.com", "x.com", "twitter.com",
+	"facebook.com", "fb.watch", "instagram.com", "rumble.com", "dailymotion.com", "vk.com", "ok.ru", "bitchute.com"}
+
+func isVideoHost(host string) bool {
+	host = strings.ToLower(host)
+	for _, h := range videoHosts {
+		if host == h || strings.HasSuffix(host, "."+h) {
+			return true
+		}
+	}
+	return false
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
