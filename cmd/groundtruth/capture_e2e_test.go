@@ -7,10 +7,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"groundtruth/internal/timestamp"
 )
 
 // TestCapture archives a local page with a photo from the command line:
@@ -44,17 +47,29 @@ func TestCapture(t *testing.T) {
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
 
-	data := filepath.Join(t.TempDir(), "data")
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
 	mustRun(t, data, "init")
+	// A time-stamping authority: the checkpoint covering a capture is
+	// stamped, so that when it was kept is provable to a third party.
+	tsa, err := timestamp.NewTestAuthority()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tsaSrv := httptest.NewServer(tsa)
+	defer tsaSrv.Close()
+	root := filepath.Join(dir, "tsa-root.pem")
+	os.WriteFile(root, tsa.RootPEM(), 0o644)
+	mustRun(t, data, "ledger", "tsa", "add", "local", tsaSrv.URL, "--roots", root, "--every", "0s")
 	res := run(t, data, "capture", srv.URL+"/post")
 	if res.code != 2 || !strings.Contains(res.stderr, "private and local addresses are blocked") {
 		t.Fatalf("capture of a loopback URL: exit %d, stderr %q; want exit 2 and the refusal", res.code, res.stderr)
 	}
 
 	start := time.Now()
-	res = run(t, data, "capture", "--allow", "127.0.0.0/8", "--timeout", "3s", srv.URL+"/hang", srv.URL+"/post")
-	if took := time.Since(start); took > 40*time.Second {
-		t.Errorf("captures took %s with a 3 s limit", took)
+	res = run(t, data, "capture", "--allow", "127.0.0.0/8", "--timeout", "15s", srv.URL+"/hang", srv.URL+"/post")
+	if took := time.Since(start); took > 60*time.Second {
+		t.Errorf("captures took %s with a 15 s limit", took)
 	}
 	if res.code != 1 || !strings.Contains(res.stderr, "time limit") {
 		t.Errorf("a hanging page: exit %d, stderr %q; want exit 1 and the time limit named", res.code, res.stderr)
@@ -89,6 +104,14 @@ func TestCapture(t *testing.T) {
 	jobs := mustRun(t, data, "jobs")
 	if !strings.Contains(jobs, "capture failed") || !strings.Contains(jobs, "capture done") {
 		t.Errorf("jobs = %q, want one failed and one done capture", jobs)
+	}
+	tsrs, _ := filepath.Glob(filepath.Join(data, "ledger", "timestamps", "*.local.tsr"))
+	if len(tsrs) == 0 {
+		t.Fatal("no timestamp of the checkpoint covering the capture")
+	}
+	last := tsrs[len(tsrs)-1]
+	if out, err := exec.Command("openssl", "ts", "-verify", "-data", strings.TrimSuffix(last, ".local.tsr")+".body", "-in", last, "-CAfile", root).CombinedOutput(); err != nil || !strings.Contains(string(out), "Verification: OK") {
+		t.Errorf("openssl ts -verify of the capture's timestamp: %v\n%s", err, out)
 	}
 	if res := run(t, data, "verify"); res.code != 0 {
 		t.Fatalf("verify after captures: exit %d: %s%s", res.code, res.stdout, res.stderr)

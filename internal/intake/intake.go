@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/netip"
 	"net/url"
 	"os"
@@ -180,8 +181,16 @@ func (env Env) capture(lib *media.Library) jobs.Handler {
 			}
 		}
 		if env.Ledger != nil {
-			if _, err := env.Ledger.Sync(ctx, env.Store); err != nil {
+			cp, err := env.Ledger.Sync(ctx, env.Store)
+			if err != nil {
 				return nil, fmt.Errorf("ledger: %w", err)
+			}
+			// Trusted timestamps of the checkpoint that covers the capture,
+			// from the authorities configured for the ledger. A failing
+			// authority is a problem to report, not a failed capture: the
+			// capture is durable and logged without it.
+			for _, err := range env.Ledger.Timestamp(ctx, tsaClient, cp) {
+				out.Failures = append(out.Failures, "timestamp not obtained: "+oneLine(err.Error()))
 			}
 		}
 		for _, it := range toAnalyse {
@@ -245,6 +254,9 @@ func (env Env) keep(ctx context.Context, job *store.Job, in CaptureInput, res *c
 	}
 	return r.Evidence, nil
 }
+
+// tsaClient is the HTTP client for time-stamping authorities.
+var tsaClient = &http.Client{Timeout: 15 * time.Second}
 
 func oneLine(s string) string {
 	s = strings.Join(strings.Fields(s), " ")
