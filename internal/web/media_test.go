@@ -3,8 +3,12 @@
 package web
 
 import (
+	"bytes"
+	"encoding/json"
 	"io"
+	"mime/multipart"
 	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -87,5 +91,40 @@ func TestEvidencePageMedia(t *testing.T) {
 	// A keyframe is served only under the item it belongs to.
 	if resp := s.do(t, account.Viewer, "GET", "/evidence/bridge-original/keyframes/"+link[len(link)-64:], "", nil); resp.StatusCode != 404 {
 		t.Errorf("another item's keyframe: %d, want 404", resp.StatusCode)
+	}
+}
+
+// An upload is stored at once and analysed by the job queue after: the
+// analysis and the match with an earlier copy appear on the item.
+func TestUploadIsAnalysed(t *testing.T) {
+	s := newSite(t)
+	dih := filepath.Join(pdqData, "images", "reg-test-input", "dih")
+	s.addMedia(t, filepath.Join(dih, "bridge-1-original.jpg"), "bridge-original", nil, false)
+	mirrored, err := os.ReadFile(filepath.Join(dih, "bridge-6-flipy.jpg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	mw.WriteField("reason", "a copy sent by a source")
+	fw, _ := mw.CreateFormFile("files", "copy.jpg")
+	fw.Write(mirrored)
+	mw.Close()
+	resp := s.do(t, account.Analyst, "POST", "/api/v1/incidents/ganja-missile-strike-2020-10-11/evidence", buf.String(),
+		map[string]string{"Content-Type": mw.FormDataContentType()})
+	var out struct{ Evidence []string }
+	if err := json.Unmarshal([]byte(body(t, resp)), &out); err != nil || resp.StatusCode != 201 || len(out.Evidence) != 1 {
+		t.Fatalf("upload: %d %v %v", resp.StatusCode, out, err)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		page := body(t, s.do(t, account.Editor, "GET", "/evidence/"+out.Evidence[0], "", nil))
+		if strings.Contains(page, "Media group: 2 near-duplicates") && strings.Contains(page, "mirrored") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the upload was not analysed and grouped within a minute")
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
 }
