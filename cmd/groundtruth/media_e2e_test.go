@@ -106,6 +106,19 @@ func TestMediaGroupsAndFirstAppearance(t *testing.T) {
 	if len(matched.Matches) != 1 || matched.Matches[0].Query == nil || *matched.Matches[0].Query < 80 || *matched.Matches[0].Compared < 80 {
 		t.Fatalf("match of the sepia edit = %+v, want the chair video with both percentages ≥ 80", matched)
 	}
+	// The same footage under a large logo: plain vPDQ finds none of its
+	// frames; the halves of the frames the logo leaves alone find it.
+	logo, _ := filepath.Abs(filepath.Join(video, "chair-22-with-large-logo-bar.mp4"))
+	var logoMatch struct {
+		Matches []struct {
+			Transform string   `json:"transform"`
+			Query     *float64 `json:"query_percent"`
+		} `json:"matches"`
+	}
+	runJSON(t, data, &logoMatch, "match", logo, "--json")
+	if len(logoMatch.Matches) != 1 || !strings.Contains(logoMatch.Matches[0].Transform, "half") || *logoMatch.Matches[0].Query < 80 {
+		t.Fatalf("match of the large-logo edit = %+v, want the chair video found from half frames", logoMatch)
+	}
 	runJSON(t, data, &matched, "match", pattern, "--json")
 	if len(matched.Matches) != 0 {
 		t.Fatalf("match of an unrelated video = %+v, want none", matched.Matches)

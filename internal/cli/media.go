@@ -347,7 +347,7 @@ func printMedia(w io.Writer, v *media.View) {
 	}
 	frames := 0
 	for _, h := range v.Hashes {
-		if h.Seconds != nil {
+		if h.Seconds != nil && h.Kind == "pdq" {
 			frames++
 		}
 	}

@@ -56,6 +56,9 @@ type Analysis struct {
 	probes []match.Probe // an image's query hashes
 	frames []video.Frame // a video's frames
 	mirror []video.Frame // the same frames mirrored, for querying
+	// halves are the hashes of each frame's halves, by kind (see
+	// match.Halves), to find copies under a large overlay.
+	halves map[string][]video.Frame
 }
 
 // Analyse examines the file at path. mediaType is the type sniffed from
@@ -136,12 +139,16 @@ func (a *Analysis) video(ctx context.Context, path, workdir string) error {
 	a.Probe = raw
 	ver, _ := video.Version(ctx)
 	a.Tools = strings.TrimSpace(ver)
+	a.halves = map[string][]video.Frame{}
 	frames, err := video.Hash(ctx, path, video.Options{
 		OnFrame: func(f video.Frame, img *image.NRGBA) error {
 			d, _ := pdq.Dihedral(img)
 			m := f
 			m.Hash = d[mirrorVariant]
 			a.mirror = append(a.mirror, m)
+			for _, h := range match.Halves(img) {
+				a.halves[h.Kind] = append(a.halves[h.Kind], video.Frame{Index: f.Index, Seconds: f.Seconds, Hash: h.Hash, Quality: h.Quality})
+			}
 			return nil
 		},
 	})
@@ -150,7 +157,12 @@ func (a *Analysis) video(ctx context.Context, path, workdir string) error {
 	}
 	a.frames = frames
 	for _, f := range frames {
-		a.Hashes = append(a.Hashes, store.MediaHash{Kind: "pdq", Frame: true, Seconds: f.Seconds, Hash: f.Hash, Quality: f.Quality})
+		a.Hashes = append(a.Hashes, store.MediaHash{Kind: match.KindPDQ, Frame: true, Seconds: f.Seconds, Hash: f.Hash, Quality: f.Quality})
+	}
+	for _, k := range match.HalfKinds {
+		for _, f := range a.halves[k] {
+			a.Hashes = append(a.Hashes, store.MediaHash{Kind: k, Frame: true, Seconds: f.Seconds, Hash: f.Hash, Quality: f.Quality})
+		}
 	}
 	if workdir != "" {
 		kf, err := video.Keyframes(ctx, path, workdir, 0)

@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"math"
 	"os"
 	"slices"
 	"sync"
@@ -92,7 +93,11 @@ func (l *Library) Match(ctx context.Context, a *Analysis, self string) ([]Found,
 			}
 		}
 	case Video:
-		for _, fs := range [][]video.Frame{a.frames, a.mirror} {
+		groups := [][]video.Frame{a.frames, a.mirror}
+		for _, k := range match.HalfKinds {
+			groups = append(groups, a.halves[k])
+		}
+		for _, fs := range groups {
 			for _, f := range fs {
 				if f.Quality >= pdq.MinQuality {
 					needles = append(needles, f.Hash)
@@ -137,10 +142,14 @@ func (l *Library) Match(ctx context.Context, a *Analysis, self string) ([]Found,
 func (l *Library) compare(a *Analysis, sum string, hashes []store.MediaHash) (Found, bool) {
 	var stills []match.Hash
 	var frames []video.Frame
+	halves := map[string][]video.Frame{}
 	for _, h := range hashes {
-		if h.Frame {
+		switch {
+		case h.Frame && h.Kind == match.KindPDQ:
 			frames = append(frames, video.Frame{Index: len(frames), Seconds: h.Seconds, Hash: h.Hash, Quality: h.Quality})
-		} else {
+		case h.Frame:
+			halves[h.Kind] = append(halves[h.Kind], video.Frame{Index: len(halves[h.Kind]), Seconds: h.Seconds, Hash: h.Hash, Quality: h.Quality})
+		default:
 			stills = append(stills, match.Hash{Kind: h.Kind, Hash: h.Hash, Quality: h.Quality})
 		}
 	}
@@ -179,7 +188,10 @@ func (l *Library) compare(a *Analysis, sum string, hashes []store.MediaHash) (Fo
 				best.Transform = match.TransformName(mirrorVariant)
 			}
 		}
-		return best, ok
+		if ok {
+			return best, ok
+		}
+		return l.compareHalves(a, sum, halves)
 	default:
 		// A video against a stored image: the frame closest to it.
 		best, ok := Found{SHA256: sum, Distance: 257}, false
@@ -198,6 +210,73 @@ func (l *Library) compare(a *Analysis, sum string, hashes []store.MediaHash) (Fo
 		}
 		return best, ok
 	}
+}
+
+// compareHalves finds the same footage under a large overlay from the
+// halves of the frames that the overlay leaves alone. Half a frame holds
+// less of the scene than a whole one, so besides the vPDQ share the
+// matched frames must keep one time offset between the two videos, as
+// an excerpt or re-upload of the same footage does: a half that merely
+// looks alike at random moments is not enough.
+func (l *Library) compareHalves(a *Analysis, sum string, halves map[string][]video.Frame) (Found, bool) {
+	best, ok := Found{}, false
+	for _, k := range match.HalfKinds {
+		q, c := a.halves[k], halves[k]
+		if len(q) == 0 || len(c) == 0 {
+			continue
+		}
+		s := video.Compare(q, c, l.maxDistance)
+		if max(s.Query, s.Compared) < VideoLinkPercent || alignedShare(q, c, l.maxDistance) < VideoLinkPercent/100.0 {
+			continue
+		}
+		if ok && s.Query+s.Compared <= *best.QueryPercent+*best.ComparedPercent {
+			continue
+		}
+		qp, cp := s.Query, s.Compared
+		best, ok = Found{SHA256: sum, Distance: minDistance(q, c), QueryPercent: &qp, ComparedPercent: &cp,
+			Transform: "matched on the " + k + " half of the frames (the rest differs, as under an overlay)"}, true
+	}
+	return best, ok
+}
+
+// alignedShare is the share of the shorter video's usable frames that
+// match a frame of the other at the most common time offset (± 1 s).
+func alignedShare(q, c []video.Frame, maxDistance int) float64 {
+	offsets := map[int]map[int]bool{} // offset in seconds → query frames matched at it
+	usable := func(fs []video.Frame) int {
+		n := 0
+		for _, f := range fs {
+			if f.Quality >= pdq.MinQuality {
+				n++
+			}
+		}
+		return n
+	}
+	for _, x := range q {
+		if x.Quality < pdq.MinQuality {
+			continue
+		}
+		for _, y := range c {
+			if y.Quality >= pdq.MinQuality && pdq.Distance(x.Hash, y.Hash) <= maxDistance {
+				off := int(math.Round(x.Seconds - y.Seconds))
+				for d := off - 1; d <= off+1; d++ {
+					if offsets[d] == nil {
+						offsets[d] = map[int]bool{}
+					}
+					offsets[d][x.Index] = true
+				}
+			}
+		}
+	}
+	top := 0
+	for _, m := range offsets {
+		top = max(top, len(m))
+	}
+	n := min(usable(q), usable(c))
+	if n == 0 {
+		return 0
+	}
+	return min(1, float64(top)/float64(n))
 }
 
 func minDistance(q, c []video.Frame) int {
