@@ -185,10 +185,14 @@ type Access struct {
 	Subject string    `json:"subject"`
 }
 
-// LogAccess records a sensitive view.
+// LogAccess records a sensitive view. Its time is written with a fixed
+// nine-digit fraction, because AccessedSince compares times as text.
 func (s *Store) LogAccess(ctx context.Context, a Access) error {
+	if a.At.IsZero() {
+		a.At = time.Now()
+	}
 	_, err := s.db.ExecContext(ctx, `INSERT INTO access_log (at, user_name, action, subject) VALUES ($1, $2, $3, $4)`,
-		formatTime(a.At), a.User, a.Action, a.Subject)
+		formatSortable(a.At), a.User, a.Action, a.Subject)
 	if err != nil {
 		return fmt.Errorf("store: access log: %w", err)
 	}
@@ -220,7 +224,7 @@ func (s *Store) AccessLog(ctx context.Context, limit int) ([]Access, error) {
 func (s *Store) AccessedSince(ctx context.Context, user, action, subject string, since time.Time) (bool, error) {
 	var n int
 	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM access_log WHERE user_name = $1 AND action = $2 AND subject = $3 AND at >= $4`,
-		user, action, subject, formatTime(since)).Scan(&n)
+		user, action, subject, formatSortable(since)).Scan(&n)
 	if err != nil {
 		return false, fmt.Errorf("store: access log: %w", err)
 	}

@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"slices"
 	"testing"
+	"time"
 
 	"groundtruth/internal/store"
 )
@@ -96,4 +97,28 @@ func testMedia(t *testing.T, ctx context.Context, s *store.Store) {
 func sha(s string) string {
 	sum := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(sum[:])
+}
+
+// testAccessLogTimes: a logged view half a second after a whole second is
+// found by a query from that whole second, and not by one from after it,
+// however the times are written.
+func testAccessLogTimes(t *testing.T, ctx context.Context, s *store.Store) {
+	at := t0.Add(500 * time.Millisecond)
+	if err := s.LogAccess(ctx, store.Access{At: at, User: "ana", Action: "reveal_graphic", Subject: "clip"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		since time.Time
+		want  bool
+	}{
+		{t0, true},
+		{at, true},
+		{at.Add(time.Nanosecond), false},
+		{t0.Add(time.Second), false},
+	} {
+		got, err := s.AccessedSince(ctx, "ana", "reveal_graphic", "clip", c.since)
+		if err != nil || got != c.want {
+			t.Errorf("AccessedSince(%s) = %v, %v; want %v", c.since.Format(time.RFC3339Nano), got, err, c.want)
+		}
+	}
 }

@@ -30,6 +30,7 @@ func Run(t *testing.T, open func(t *testing.T) *store.Store) {
 		{"ChangeNeedsWhoAndWhy", testChangeNeedsWhoAndWhy},
 		{"SearchIsUnicodeAndPrivate", testSearch},
 		{"MediaAnalysesAndGroups", testMedia},
+		{"AccessLogTimesInOrder", testAccessLogTimes},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
