@@ -134,8 +134,10 @@ func loadBench(b *testing.B, kind string, n int) *benchData {
 // BenchmarkSearch measures queries of 8 needles (one hash and its
 // dihedral variants) at radius 31 against 10^6 and 10^7 stored hashes,
 // uniform and clustered, with each strategy. It reports queries/s, hits
-// per query, the time to Add all hashes and to build the posting lists,
-// and the heap bytes per stored hash.
+// per query, the CPU time per query (all goroutines; unlike queries/s it
+// barely depends on what else the machine runs), the time to Add all
+// hashes and to build the posting lists, the heap bytes per stored hash
+// and, of those, the bytes of the posting lists.
 func BenchmarkSearch(b *testing.B) {
 	for _, kind := range []string{"random", "clustered"} {
 		for _, n := range []int{1_000_000, 10_000_000} {
@@ -144,15 +146,19 @@ func BenchmarkSearch(b *testing.B) {
 					bd := loadBench(b, kind, n)
 					hits := 0
 					b.ResetTimer()
+					cpu := processCPU()
 					for i := range b.N {
 						q := &bd.queries[i%len(bd.queries)]
 						hits += len(bd.ix.search(q[:], 31, s))
 					}
+					cpu = processCPU() - cpu
 					b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "queries/s")
+					b.ReportMetric(cpu.Seconds()*1e3/float64(b.N), "cpu-ms/query")
 					b.ReportMetric(float64(hits)/float64(b.N), "hits/query")
 					b.ReportMetric(bd.add.Seconds(), "add-s")
 					b.ReportMetric(bd.merge.Seconds(), "mih-build-s")
 					b.ReportMetric(bd.indexSize, "B/hash")
+					b.ReportMetric(float64(bd.ix.mih.bytes())/float64(n), "mih-B/hash")
 				})
 			}
 		}
