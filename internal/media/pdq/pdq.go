@@ -232,9 +232,16 @@ func luminance(img image.Image) ([]float32, int, int) {
 	switch m := img.(type) {
 	case *image.YCbCr: // JPEG
 		for y := range rows {
+			yRow := m.Y[m.YOffset(r.Min.X, r.Min.Y+y):]
 			for x := range cols {
-				yi, ci := m.YOffset(r.Min.X+x, r.Min.Y+y), m.COffset(r.Min.X+x, r.Min.Y+y)
-				R, G, B, _ := color.YCbCr{Y: m.Y[yi], Cb: m.Cb[ci], Cr: m.Cr[ci]}.RGBA()
+				var ci int
+				if m.SubsampleRatio == image.YCbCrSubsampleRatio420 {
+					// COffset's formula for 4:2:0, without its per-pixel switch.
+					ci = ((r.Min.Y+y)/2-m.Rect.Min.Y/2)*m.CStride + ((r.Min.X+x)/2 - m.Rect.Min.X/2)
+				} else {
+					ci = m.COffset(r.Min.X+x, r.Min.Y+y)
+				}
+				R, G, B, _ := color.YCbCr{Y: yRow[x], Cb: m.Cb[ci], Cr: m.Cr[ci]}.RGBA()
 				out[y*cols+x] = luma(uint8(R>>8), uint8(G>>8), uint8(B>>8))
 			}
 		}
