@@ -6,6 +6,9 @@ import (
 	"bytes"
 	"encoding/binary"
 	"hash/crc32"
+	"image"
+	"image/draw"
+	"image/jpeg"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -85,6 +88,22 @@ func TestMediaGroupsAndFirstAppearance(t *testing.T) {
 		t.Fatalf("first known appearance = %+v (caveat %q), want the earlier x.com post with the caveat", m.Group.First, m.Group.Caveat)
 	}
 
+	// A copy with its edges cut: no hash finds it; the crop stage does,
+	// and backs it with a PDQ distance.
+	cropped := cropJPEG(t, orig, filepath.Join(filepath.Dir(data), "cropped.jpg"))
+	var cropMatch struct {
+		Matches []struct {
+			Slug      string `json:"slug"`
+			Distance  int    `json:"distance"`
+			Transform string `json:"transform"`
+		} `json:"matches"`
+	}
+	runJSON(t, data, &cropMatch, "match", cropped, "--json")
+	origSlug := "ev-" + sha256File(t, orig)[:12]
+	if len(cropMatch.Matches) == 0 || cropMatch.Matches[0].Slug != origSlug || !strings.Contains(cropMatch.Matches[0].Transform, "crop") || cropMatch.Matches[0].Distance > 31 {
+		t.Fatalf("match of a cropped copy = %+v, want %s found as cropped within distance 31", cropMatch.Matches, origSlug)
+	}
+
 	video := filepath.Join(pdqData, "video")
 	chair, _ := filepath.Abs(filepath.Join(video, "chair-20-sd-bar.mp4"))
 	sepia, _ := filepath.Abs(filepath.Join(video, "chair-22-sd-sepia-bar.mp4"))
@@ -128,6 +147,34 @@ func TestMediaGroupsAndFirstAppearance(t *testing.T) {
 	if len(matched.Matches) != 2 {
 		t.Fatalf("match of a blurred copy = %+v, want the original and its mirrored copy", matched.Matches)
 	}
+}
+
+// cropJPEG writes a copy of the JPEG at src with 10 % of its width and
+// height cut, unevenly between the sides, re-encoded as a re-upload would
+// be, and returns its path.
+func cropJPEG(t *testing.T, src, dst string) string {
+	t.Helper()
+	f, err := os.Open(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := jpeg.Decode(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := img.Bounds()
+	r := image.Rect(b.Min.X+b.Dx()*3/100, b.Min.Y+b.Dy()*7/100, b.Max.X-b.Dx()*7/100, b.Max.Y-b.Dy()*3/100)
+	out := image.NewRGBA(image.Rect(0, 0, r.Dx(), r.Dy()))
+	draw.Draw(out, out.Bounds(), img, r.Min, draw.Src)
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, out, &jpeg.Options{Quality: 85}); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dst, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dst
 }
 
 // bombPNG is a valid PNG header announcing w × h pixels, with a few bytes

@@ -40,7 +40,7 @@ type analyser struct {
 }
 
 func newAnalyser(e *env, d *data, bar *progressBar) *analyser {
-	a := &analyser{e: e, d: d, lib: media.NewLibrary(d.st, 0), bar: bar}
+	a := &analyser{e: e, d: d, lib: media.NewLibrary(d.st, d.lk, 0), bar: bar}
 	a.say = func(line string) {
 		a.bar.clear()
 		fmt.Fprintln(e.stdout, line)
@@ -203,7 +203,7 @@ func runMatch(e *env, args []string) error {
 	if a.Kind == media.Other {
 		return badInput("%s is %s, not an image or video groundtruth can match", path, mediaType)
 	}
-	found, err := media.NewLibrary(d.st, *maxDistance).Match(e.ctx, a, "")
+	found, err := media.NewLibrary(d.st, d.lk, *maxDistance).Match(e.ctx, a, "")
 	if err != nil {
 		return err
 	}

@@ -92,7 +92,7 @@ func Handlers(env Env) map[string]jobs.Handler {
 	if env.Capture.Software == "" {
 		env.Capture.Software = "groundtruth"
 	}
-	lib := media.NewLibrary(env.Store, 0)
+	lib := media.NewLibrary(env.Store, env.Locker, 0)
 	return map[string]jobs.Handler{
 		Analyse: env.analyse(lib),
 		Capture: env.capture(lib),

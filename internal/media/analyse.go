@@ -54,6 +54,8 @@ type Analysis struct {
 	Keyframes []video.Keyframe
 
 	probes []match.Probe // an image's query hashes
+	img    image.Image   // an image, upright, for the crop stage
+	thumb  []byte        // an image's thumbnail, encoded
 	frames []video.Frame // a video's frames
 	mirror []video.Frame // the same frames mirrored, for querying
 	// halves are the hashes of each frame's halves, by kind (see
@@ -127,6 +129,10 @@ func (a *Analysis) image(path string) error {
 		a.Hashes = append(a.Hashes, store.MediaHash{Kind: h.Kind, Hash: h.Hash, Quality: h.Quality})
 	}
 	a.probes = match.Query(img)
+	a.img = img
+	if a.thumb, err = match.Thumbnail(img).MarshalBinary(); err != nil {
+		return fmt.Errorf("media: thumbnail: %w", err)
+	}
 	return nil
 }
 
@@ -179,9 +185,9 @@ func (a *Analysis) video(ctx context.Context, path, workdir string) error {
 // Record returns the store row for the analysis of original sum; err is
 // the analysis error, if any.
 func (a *Analysis) Record(sum string, err error, at time.Time) store.Media {
-	m := store.Media{SHA256: sum, Kind: a.Kind, Status: store.MediaAnalysed, Probe: a.Probe, Tools: a.Tools, AnalysedAt: at}
+	m := store.Media{SHA256: sum, Kind: a.Kind, Status: store.MediaAnalysed, Probe: a.Probe, Tools: a.Tools, Thumb: a.thumb, AnalysedAt: at}
 	if err != nil {
-		m.Status, m.Error = store.MediaFailed, oneLine(err.Error())
+		m.Status, m.Error, m.Thumb = store.MediaFailed, oneLine(err.Error()), nil
 	}
 	m.Metadata, _ = json.Marshal(a.Metadata)
 	return m

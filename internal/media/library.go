@@ -3,6 +3,7 @@
 package media
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"maps"
@@ -16,6 +17,7 @@ import (
 	"groundtruth/internal/media/index"
 	"groundtruth/internal/media/match"
 	"groundtruth/internal/media/pdq"
+	"groundtruth/internal/media/photo"
 	"groundtruth/internal/media/video"
 	"groundtruth/internal/store"
 )
@@ -33,6 +35,7 @@ const VideoLinkPercent = 80
 // hashes in the database, which are the truth.
 type Library struct {
 	st          *store.Store
+	lk          *locker.Locker // originals, for the crop stage's alignment
 	maxDistance int
 
 	mu   sync.Mutex
@@ -41,13 +44,14 @@ type Library struct {
 	last int64
 }
 
-// NewLibrary returns a library over the store's analyses, matching at
-// distance ≤ maxDistance (0 means PDQ's 31).
-func NewLibrary(st *store.Store, maxDistance int) *Library {
+// NewLibrary returns a library over the store's analyses and the
+// locker's originals, matching at distance ≤ maxDistance (0 means PDQ's
+// 31).
+func NewLibrary(st *store.Store, lk *locker.Locker, maxDistance int) *Library {
 	if maxDistance <= 0 {
 		maxDistance = pdq.MatchThreshold
 	}
-	return &Library{st: st, maxDistance: maxDistance, ix: index.New(index.Options{MaxDistance: max(maxDistance, pdq.MatchThreshold)}), rows: map[index.ID]string{}}
+	return &Library{st: st, lk: lk, maxDistance: maxDistance, ix: index.New(index.Options{MaxDistance: max(maxDistance, pdq.MatchThreshold)}), rows: map[index.ID]string{}}
 }
 
 // catchUp adds the hashes stored since the last call. Hashes of low
@@ -132,7 +136,62 @@ func (l *Library) Match(ctx context.Context, a *Analysis, self string) ([]Found,
 			out = append(out, f)
 		}
 	}
+	if len(out) == 0 && a.Kind == Image {
+		var err error
+		if out, err = l.cropStage(ctx, a, self); err != nil {
+			return nil, err
+		}
+	}
 	slices.SortStableFunc(out, func(x, y Found) int { return x.Distance - y.Distance })
+	return out, nil
+}
+
+// cropStage looks for the original a photo was cut from, when none of its
+// hashes matched: a crop moves every cell PDQ samples, so no hash finds
+// it. Every stored thumbnail is scored against the photo under crop
+// hypotheses (a linear pass: about 36 µs per original), and the best few
+// originals are aligned with it at full resolution; a candidate is
+// accepted only when the aligned window's PDQ hash is within the match
+// distance of the photo's.
+func (l *Library) cropStage(ctx context.Context, a *Analysis, self string) ([]Found, error) {
+	if l.lk == nil || a.img == nil {
+		return nil, nil
+	}
+	cq := match.NewCropQuery(a.img)
+	type candidate struct {
+		sum   string
+		score float32
+	}
+	var top []candidate
+	err := l.st.EachThumb(ctx, func(sum string, b []byte) error {
+		var th match.Thumb
+		if sum == self || th.UnmarshalBinary(b) != nil {
+			return nil // an older thumbnail is skipped until the original is analysed again
+		}
+		if s := cq.Score(th); s >= match.CropFloor {
+			top = append(top, candidate{sum, s})
+			slices.SortStableFunc(top, func(x, y candidate) int { return cmp.Compare(y.score, x.score) })
+			top = top[:min(len(top), match.CropTopK)]
+		}
+		return ctx.Err()
+	})
+	if err != nil {
+		return nil, err
+	}
+	var out []Found
+	for _, c := range top {
+		data, err := os.ReadFile(l.lk.Path(c.sum))
+		if err != nil {
+			return nil, fmt.Errorf("media: read original %s: %w", c.sum, err)
+		}
+		orig, _, err := photo.Decode(data, photo.DefaultMaxPixels)
+		if err != nil {
+			continue // analysed before, so decodable; changed limits may refuse it now
+		}
+		if m, ok := cq.Verify(orig); ok && m.Distance <= l.maxDistance {
+			out = append(out, Found{SHA256: c.sum, Distance: m.Distance, Transform: m.Transform})
+		}
+	}
 	return out, nil
 }
 

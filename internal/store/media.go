@@ -14,13 +14,16 @@ import (
 // Media is the outcome of analysing one original: what kind of media it
 // is, whether the analysis worked, and the metadata the file carries.
 type Media struct {
-	SHA256     string
-	Kind       string // image, video or other
-	Status     string // analysed or failed
-	Error      string // why the analysis failed, one line
-	Metadata   []byte // JSON
-	Probe      []byte // ffprobe's output, verbatim (video only)
-	Tools      string // versions of the tools that ran
+	SHA256   string
+	Kind     string // image, video or other
+	Status   string // analysed or failed
+	Error    string // why the analysis failed, one line
+	Metadata []byte // JSON
+	Probe    []byte // ffprobe's output, verbatim (video only)
+	Tools    string // versions of the tools that ran
+	// Thumb is a small picture of an image kept to find cropped copies
+	// (match.Thumb's encoding); nil for other media.
+	Thumb      []byte
 	AnalysedAt time.Time
 }
 
@@ -78,12 +81,12 @@ func (s *Store) PutMedia(ctx context.Context, m Media, hashes []MediaHash, files
 			return fmt.Errorf("store: put media %s: %w", m.SHA256, err)
 		}
 		if _, err := q.ExecContext(ctx, `
-			INSERT INTO media (sha256, kind, status, error, metadata, probe, tools, analysed_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+			INSERT INTO media (sha256, kind, status, error, metadata, probe, tools, thumb, analysed_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 			ON CONFLICT (sha256) DO UPDATE SET kind = excluded.kind, status = excluded.status,
 				error = excluded.error, metadata = excluded.metadata, probe = excluded.probe,
-				tools = excluded.tools, analysed_at = excluded.analysed_at`,
-			m.SHA256, m.Kind, m.Status, m.Error, string(m.Metadata), string(m.Probe), m.Tools, formatTime(m.AnalysedAt)); err != nil {
+				tools = excluded.tools, thumb = excluded.thumb, analysed_at = excluded.analysed_at`,
+			m.SHA256, m.Kind, m.Status, m.Error, string(m.Metadata), string(m.Probe), m.Tools, m.Thumb, formatTime(m.AnalysedAt)); err != nil {
 			return fmt.Errorf("store: put media %s: %w", m.SHA256, err)
 		}
 		ins, err := q.PrepareContext(ctx, `INSERT INTO media_hashes (sha256, kind, seconds, hash, quality) VALUES ($1, $2, $3, $4, $5)`)
@@ -119,9 +122,9 @@ func (s *Store) Media(ctx context.Context, sha string) (*Media, error) {
 		analysedAt  string
 	)
 	err := s.db.QueryRowContext(ctx, `
-		SELECT sha256, kind, status, error, metadata, probe, tools, analysed_at
+		SELECT sha256, kind, status, error, metadata, probe, tools, thumb, analysed_at
 		FROM media WHERE sha256 = $1`, sha).
-		Scan(&m.SHA256, &m.Kind, &m.Status, &m.Error, &meta, &probe, &m.Tools, &analysedAt)
+		Scan(&m.SHA256, &m.Kind, &m.Status, &m.Error, &meta, &probe, &m.Tools, &m.Thumb, &analysedAt)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("%w: no media analysis of %s", ErrNotFound, sha)
 	}
@@ -130,6 +133,32 @@ func (s *Store) Media(ctx context.Context, sha string) (*Media, error) {
 	}
 	m.Metadata, m.Probe, m.AnalysedAt = []byte(meta), []byte(probe), parseTime(analysedAt)
 	return &m, nil
+}
+
+// EachThumb calls each with the digest and thumbnail of every analysed
+// original that has one, in digest order.
+func (s *Store) EachThumb(ctx context.Context, each func(sha string, thumb []byte) error) error {
+	rows, err := s.db.QueryContext(ctx, `SELECT sha256, thumb FROM media WHERE thumb IS NOT NULL AND status = $1 ORDER BY sha256`, MediaAnalysed)
+	if err != nil {
+		return fmt.Errorf("store: thumbnails: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			sum   string
+			thumb []byte
+		)
+		if err := rows.Scan(&sum, &thumb); err != nil {
+			return fmt.Errorf("store: thumbnails: %w", err)
+		}
+		if err := each(sum, thumb); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("store: thumbnails: %w", err)
+	}
+	return nil
 }
 
 // Unanalysed returns the digests of originals that have no analysis yet,

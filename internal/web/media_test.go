@@ -33,7 +33,7 @@ func (s *site) addMedia(t *testing.T, path, slug string, sighting *record.Sighti
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep, err := media.NewLibrary(s.st, 0).Process(ctx, s.lk, s.derived, res.Evidence.SHA256, res.Evidence.MediaType, path, time.Now())
+	rep, err := media.NewLibrary(s.st, s.lk, 0).Process(ctx, s.lk, s.derived, res.Evidence.SHA256, res.Evidence.MediaType, path, time.Now())
 	if err != nil || rep.Failure != nil {
 		t.Fatalf("analyse %s: %v %v", path, err, rep.Failure)
 	}

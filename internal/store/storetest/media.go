@@ -33,7 +33,7 @@ func testMedia(t *testing.T, ctx context.Context, s *store.Store) {
 	h := func(b byte) [32]byte { var x [32]byte; x[0] = b; return x }
 	put := func(sum string, hashes ...store.MediaHash) {
 		t.Helper()
-		if err := s.PutMedia(ctx, store.Media{SHA256: sum, Kind: "image", Status: store.MediaAnalysed, Metadata: []byte(`{"format":"png"}`), AnalysedAt: t0},
+		if err := s.PutMedia(ctx, store.Media{SHA256: sum, Kind: "image", Status: store.MediaAnalysed, Metadata: []byte(`{"format":"png"}`), Thumb: []byte(sum[:4]), AnalysedAt: t0},
 			hashes, []store.MediaFile{{Role: "keyframe", File: sha("kf" + sum), Seconds: 1.5}}); err != nil {
 			t.Fatal(err)
 		}
@@ -63,6 +63,14 @@ func testMedia(t *testing.T, ctx context.Context, s *store.Store) {
 	}
 	if f, _ := s.MediaFiles(ctx, sums[0]); len(f) != 1 || f[0].Seconds != 1.5 {
 		t.Errorf("MediaFiles = %+v", f)
+	}
+	if string(m.Thumb) != sums[0][:4] {
+		t.Errorf("thumb %q, want %q", m.Thumb, sums[0][:4])
+	}
+	var thumbs []string
+	s.EachThumb(ctx, func(sum string, th []byte) error { thumbs = append(thumbs, sum); return nil })
+	if len(thumbs) != 2 || !slices.IsSorted(thumbs) {
+		t.Errorf("EachThumb = %v, want the two analysed originals in order", thumbs)
 	}
 	if _, err := s.Media(ctx, sums[3]); err == nil {
 		t.Error("Media of an unanalysed original: no error")

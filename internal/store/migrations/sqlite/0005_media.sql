@@ -13,6 +13,7 @@ CREATE TABLE media (
     metadata    TEXT NOT NULL DEFAULT '{}', -- JSON: EXIF or the ffprobe summary
     probe       TEXT NOT NULL DEFAULT '',   -- ffprobe's JSON output, verbatim
     tools       TEXT NOT NULL DEFAULT '',   -- versions of the tools that ran
+    thumb       BLOB,                       -- images: a small luma thumbnail for the crop stage
     analysed_at TEXT NOT NULL
 );
 
