@@ -16,9 +16,9 @@ import (
 	"testing"
 )
 
-// pdqData is the PDQ and vPDQ test data shared with the reference
-// implementation.
-var pdqData = filepath.Join("..", "..", "..", "shared", "testdata", "pdq")
+// pdqData is the PDQ and vPDQ test data of Meta's reference
+// implementation (testdata/pdq/README.md).
+var pdqData = filepath.Join("..", "..", "testdata", "pdq")
 
 func needFFmpeg(t *testing.T) {
 	t.Helper()

@@ -21,7 +21,7 @@ import (
 // one megapixel and encoded as a JPEG of quality 90.
 func megapixelJPEG(b *testing.B) []byte {
 	b.Helper()
-	raw, err := os.ReadFile(filepath.Join("..", "..", "..", "shared", "testdata", "pdq", "images", "bridge-mods", "aaa-orig.jpg"))
+	raw, err := os.ReadFile(filepath.Join("..", "..", "testdata", "pdq", "images", "bridge-mods", "aaa-orig.jpg"))
 	if err != nil {
 		b.Fatal(err)
 	}

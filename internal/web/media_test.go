@@ -22,7 +22,7 @@ import (
 	"groundtruth/internal/store"
 )
 
-var pdqData = filepath.Join("..", "..", "..", "shared", "testdata", "pdq")
+var pdqData = filepath.Join("..", "..", "testdata", "pdq")
 
 // addMedia ingests and analyses a file as the command line does.
 func (s *site) addMedia(t *testing.T, path, slug string, sighting *record.Sighting, personal bool) {

@@ -21,17 +21,13 @@ import (
 )
 
 // refDir holds ThreatExchange's needles.txt and haystack.txt (see
-// shared/testdata/pdq/README.md).
-var refDir = filepath.Join("..", "..", "..", "..", "shared", "testdata", "pdq", "images", "reg-test-input")
+// testdata/pdq/README.md).
+var refDir = filepath.Join("..", "..", "..", "testdata", "pdq", "images", "reg-test-input")
 
 // readHashes reads one 64-hex PDQ hash per line.
 func readHashes(t *testing.T, name string) []pdq.Hash {
 	t.Helper()
-	dir := refDir
-	if _, err := os.Stat(dir); err != nil {
-		dir = "/work/shared/testdata/pdq/images/reg-test-input"
-	}
-	f, err := os.Open(filepath.Join(dir, name))
+	f, err := os.Open(filepath.Join(refDir, name))
 	if err != nil {
 		t.Fatalf("open test data: %v", err)
 	}

@@ -13,15 +13,15 @@ import (
 )
 
 // videoDir holds the ThreatExchange sample videos (see
-// shared/testdata/pdq/README.md).
-const videoDir = "../../../../shared/testdata/pdq/video"
+// testdata/pdq/README.md).
+const videoDir = "../../../testdata/pdq/video"
 
 // frames extracts one frame per second of a sample video with ffmpeg.
 func frames(t *testing.T, name string) []image.Image {
 	t.Helper()
 	src := filepath.Join(videoDir, name)
 	if _, err := os.Stat(src); err != nil {
-		t.Skipf("sample video not available: %v", err)
+		t.Fatalf("sample video not available: %v", err)
 	}
 	if _, err := exec.LookPath("ffmpeg"); err != nil {
 		t.Skip("ffmpeg not installed")

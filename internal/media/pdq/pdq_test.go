@@ -15,15 +15,15 @@ import (
 	"testing"
 )
 
-// testdata is the shared PDQ conformance data (Meta's ThreatExchange
+// testdata is the PDQ conformance data (Meta's ThreatExchange
 // reference images and hashes), beside the repository.
-var testdata = filepath.Join("..", "..", "..", "..", "shared", "testdata", "pdq")
+var testdata = filepath.Join("..", "..", "..", "testdata", "pdq")
 
 func load(t *testing.T, rel string) image.Image {
 	t.Helper()
 	f, err := os.Open(filepath.Join(testdata, "images", rel))
 	if err != nil {
-		t.Skipf("conformance data not found: %v", err)
+		t.Fatalf("conformance data not found: %v", err)
 	}
 	defer f.Close()
 	img, _, err := image.Decode(f)
@@ -37,7 +37,7 @@ func load(t *testing.T, rel string) image.Image {
 func TestConformance(t *testing.T) {
 	f, err := os.Open(filepath.Join(testdata, "expected.tsv"))
 	if err != nil {
-		t.Skipf("conformance data not found: %v", err)
+		t.Fatalf("conformance data not found: %v", err)
 	}
 	defer f.Close()
 	sc := bufio.NewScanner(f)
@@ -71,7 +71,7 @@ func TestBridgeMods(t *testing.T) {
 	orig, _ := FromImage(load(t, "bridge-mods/aaa-orig.jpg"))
 	mods, _ := filepath.Glob(filepath.Join(testdata, "images", "bridge-mods", "*.jpg"))
 	if len(mods) < 10 {
-		t.Skip("bridge-mods not found")
+		t.Fatal("bridge-mods not found")
 	}
 	for _, m := range mods {
 		h, _ := FromImage(load(t, filepath.Join("bridge-mods", filepath.Base(m))))

@@ -191,7 +191,7 @@ func TestDecodeWebPOrientation(t *testing.T) {
 // which all show the same upright letter once oriented.
 func TestDecodeRealOrientation(t *testing.T) {
 	t.Run("pdq-exif-rotn", func(t *testing.T) {
-		dir := "/work/shared/testdata/pdq/images/reg-test-input/exif-rotn"
+		dir := filepath.Join("..", "..", "..", "testdata", "pdq", "images", "reg-test-input", "exif-rotn")
 		for _, tt := range []struct {
 			file string
 			o    int

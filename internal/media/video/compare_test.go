@@ -48,7 +48,7 @@ func TestCompare(t *testing.T) {
 }
 
 // TestCompareReference checks Compare against the scores published with
-// the sample data (shared/testdata/pdq/README.md), computed from the
+// the sample data (testdata/pdq/README.md), computed from the
 // reference's own hashes, on the 1 fps subset and on every frame.
 func TestCompareReference(t *testing.T) {
 	tests := []struct {

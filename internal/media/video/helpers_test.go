@@ -14,18 +14,18 @@ import (
 
 // sampleDir holds Meta's vPDQ sample videos and per-frame hashes; see its
 // README for provenance and tolerances.
-const sampleDir = "../../../../shared/testdata/pdq/video"
+const sampleDir = "../../../testdata/pdq/video"
 
 // samples are the four sample videos, by base name.
 var samples = []string{"chair-20-sd-bar", "chair-22-sd-sepia-bar", "chair-22-with-large-logo-bar", "pattern-hd-no-bar"}
 
-// samplePath returns the path of a sample file, skipping the test when the
-// shared test data is not checked out next to the repository.
+// samplePath returns the path of a sample file; the test fails when it is
+// missing.
 func samplePath(t testing.TB, name string) string {
 	t.Helper()
 	p := filepath.Join(sampleDir, name)
 	if _, err := os.Stat(p); err != nil {
-		t.Skipf("sample data not available: %v", err)
+		t.Fatalf("sample data not available: %v", err)
 	}
 	return p
 }

@@ -221,7 +221,7 @@ func FuzzParseProbe(f *testing.F) {
 	f.Add([]byte(`{"format":{"tags":{"location":"x","location-eng":"x"}}}`))
 	f.Add([]byte(`{"format":{},"streams":[{"codec_type":"video","side_data_list":[{"rotation":1e300}],"r_frame_rate":"9223372036854775807/1"}]}`))
 	f.Add([]byte(`null`))
-	// ffprobe 5.1's output for a sample, made in shared/testdata/pdq/video
+	// ffprobe 5.1's output for a sample, made in testdata/pdq/video
 	// with: ffprobe -v error -print_format json -show_format -show_streams
 	// -show_chapters -show_programs chair-20-sd-bar.mp4
 	if raw, err := os.ReadFile(filepath.Join("testdata", "chair-20-sd-bar.ffprobe.json")); err == nil {
