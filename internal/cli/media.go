@@ -172,7 +172,7 @@ func sniffLocker(d *data, sum string) (string, error) {
 func runMatch(e *env, args []string) error {
 	fs := flags("match")
 	asJSON := fs.Bool("json", false, "print JSON")
-	maxDistance := fs.Int("max-distance", 31, "largest Hamming distance taken as a match (PDQ's own threshold is 31; 32 to 63 gives more candidates that need a human eye)")
+	maxDistance := fs.Int("max-distance", 31, "largest Hamming distance taken as a match: PDQ's own threshold, 31, or a stricter one")
 	files, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -180,8 +180,8 @@ func runMatch(e *env, args []string) error {
 	if len(files) != 1 {
 		return badInput("give one file: groundtruth match FILE [--json]")
 	}
-	if *maxDistance < 0 || *maxDistance > 63 {
-		return badInput("--max-distance %d: give 0 to 63", *maxDistance)
+	if *maxDistance < 0 || *maxDistance > 31 {
+		return badInput("--max-distance %d: give 0 to 31 (beyond PDQ's threshold of 31 unrelated pictures start to match)", *maxDistance)
 	}
 	path := files[0]
 	if err := readable(path); err != nil {
