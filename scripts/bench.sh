@@ -56,6 +56,7 @@ cpu=$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -n1)
   echo "- \`BenchmarkHashJPEG\`: photos hashed per second from the bytes of a 1 MP JPEG (a real photograph), decoding included, on every core: \`pdq\` the plain hash, \`dihedral\` its eight variants, \`stored\` everything groundtruth keeps for a photo, \`query\` everything it looks up. Target: at least 40 images/s for \`pdq\`."
   echo "- \`BenchmarkHash\` (video): a 20-second sample video hashed at 1 frame per second (ffmpeg decoding included), and at 30."
   echo "- \`BenchmarkCompare\` (video): vPDQ comparison of every frame of two sample videos."
+  echo "- \`BenchmarkCropScore\`, \`BenchmarkNewCropQuery\`, \`BenchmarkVerifyCrop\`: the crop stage: scoring one stored thumbnail (ns/thumb), preparing a query, aligning one candidate original. \`BenchmarkDecodeUpright\`/\`BenchmarkDecodeOrient\`: decoding a 12 MP JPEG, and turning it upright by its EXIF orientation."
   echo "- \`BenchmarkCheckLog\`: the log audit of \`verify\` (every archived checkpoint's signature, the tree recomputed from every entry, every tile re-derived) at 100 000 leaves, and at 1 000 000 leaves in the last run. Target: 10^6 leaves in at most 20 s."
   echo
   echo '```'
