@@ -317,5 +317,10 @@ func (s *server) apiEvidenceItem(w http.ResponseWriter, r *http.Request) {
 	if leaves, err := s.st.LeavesOf(r.Context(), store.BlobKind, ev.SHA256); err == nil && len(leaves) > 0 && leaves[0].Index >= 0 {
 		index = leaves[0].Index
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"evidence": ev, "ledger_index": index})
+	mv, err := s.mediaView(r, ev)
+	if err != nil {
+		s.fail(w, r, "media analysis", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"evidence": ev, "ledger_index": index, "media": mv})
 }

@@ -78,6 +78,30 @@ func TestEvidencePageMedia(t *testing.T) {
 		t.Errorf("the public page shows the file's metadata")
 	}
 
+	// The API says the same, under the same rules.
+	for role, wantMeta := range map[account.Role]bool{account.Public: false, account.Viewer: true} {
+		var item struct {
+			Media *struct {
+				Kind     string          `json:"kind"`
+				Metadata json.RawMessage `json:"metadata"`
+				Group    *struct {
+					Members []struct{ Slug string } `json:"members"`
+				} `json:"group"`
+			} `json:"media"`
+		}
+		if err := json.Unmarshal([]byte(body(t, s.do(t, role, "GET", "/api/v1/evidence/bridge-original", "", nil))), &item); err != nil || item.Media == nil {
+			t.Fatalf("%s: API evidence item without media: %v", role, err)
+		}
+		if got := len(item.Media.Metadata) > 0; got != wantMeta {
+			t.Errorf("%s: metadata in the API: %v, want %v", role, got, wantMeta)
+		}
+		for _, m := range item.Media.Group.Members {
+			if m.Slug == "bridge-witness" && role == account.Public {
+				t.Errorf("the public API names the personal-data member")
+			}
+		}
+	}
+
 	video := body(t, s.do(t, account.Viewer, "GET", "/evidence/chair", "", nil))
 	i := strings.Index(video, "/evidence/chair/keyframes/")
 	if i < 0 {

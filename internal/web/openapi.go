@@ -19,7 +19,7 @@ var apiSummaries = map[string]string{
 	"GET /api/v1/incidents":                  "Incidents the caller may see, by slug, paginated (limit, cursor).",
 	"GET /api/v1/incidents/{slug}":           "One incident with the verification engine's report; victims as initials unless the caller may read personal data.",
 	"GET /api/v1/evidence":                   "Evidence items the caller may see, paginated (limit, cursor).",
-	"GET /api/v1/evidence/{slug}":            "One evidence item with its ledger index.",
+	"GET /api/v1/evidence/{slug}":            "One evidence item with its ledger index and its media analysis (hashes, keyframes, media group; the file's own metadata only for signed-in callers).",
 	"POST /api/v1/incidents/{slug}/evidence": "Upload originals (multipart form: reason, then files; graphic and personal_data flags) to an incident.",
 	"GET /api/v1/tallies":                    "Reported running totals with their reconciliation against documented incidents.",
 	"GET /api/v1/casualties":                 "Documented casualties summed across incidents (by=side|status|place|month).",

@@ -143,19 +143,13 @@ func (s *server) evidencePage(w http.ResponseWriter, r *http.Request) {
 		index = leaves[0].Index
 	}
 	p := who(r)
-	// Group members are shown only where the reader may see their
-	// records. The metadata a file carries (camera, GPS, times) can
-	// identify the person who filmed, so only signed-in readers see it.
-	mv, err := media.Describe(r.Context(), s.st, ev.SHA256, func(m *record.Evidence) bool {
-		_, ok := s.evidence(r, m.Slug)
-		return ok
-	})
+	mv, err := s.mediaView(r, ev)
 	if err != nil {
 		s.fail(w, r, "media analysis", err)
 		return
 	}
 	var metadata string
-	if mv != nil && len(mv.Metadata) > 0 && account.Allows(p.role, account.ReadAll) {
+	if mv != nil && len(mv.Metadata) > 0 {
 		var b bytes.Buffer
 		if json.Indent(&b, mv.Metadata, "", "  ") == nil {
 			metadata = b.String()
@@ -167,6 +161,21 @@ func (s *server) evidencePage(w http.ResponseWriter, r *http.Request) {
 		"CanReveal": ev.Graphic && account.Allows(p.role, account.RevealGraphic),
 		"Image":     mediaKind(ev.MediaType) == "image", "Video": mediaKind(ev.MediaType) == "video",
 	})
+}
+
+// mediaView is an item's analysis as the reader may see it: group
+// members only where the reader may see their records, and the metadata
+// a file carries (camera, GPS, times), which can identify the person who
+// filmed, only for signed-in readers.
+func (s *server) mediaView(r *http.Request, ev *record.Evidence) (*media.View, error) {
+	mv, err := media.Describe(r.Context(), s.st, ev.SHA256, func(m *record.Evidence) bool {
+		_, ok := s.evidence(r, m.Slug)
+		return ok
+	})
+	if mv != nil && !account.Allows(who(r).role, account.ReadAll) {
+		mv.Metadata = nil
+	}
+	return mv, err
 }
 
 // keyframe serves one keyframe of an evidence item's video, under the
