@@ -29,6 +29,9 @@ func runCapture(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if *retries < 0 || *retries > 10 {
+		return badInput("--retries %d: give 0 to 10", *retries)
+	}
 	if len(urls) == 0 {
 		return badInput("no URL given: groundtruth capture URL... [--incident SLUG]")
 	}
@@ -52,26 +55,33 @@ func runCapture(e *env, args []string) error {
 		}
 	}
 	// The captures are queued like those from the web, and this process
-	// works the queue until they are finished.
-	handlers := e.jobHandlers(d, capture.Config{Timeout: *timeout})
-	ctx, stop := context.WithCancel(e.ctx)
-	defer stop()
-	if *retries < 0 || *retries > 10 {
-		return badInput("--retries %d: give 0 to 10", *retries)
-	}
-	runner := jobs.New(d.st, handlers, jobs.Options{Poll: 200 * time.Millisecond, MaxAttempts: 1 + *retries})
+	// works off its own jobs, and only those, until they are finished.
 	var ids []int64
 	for _, u := range urls {
-		id, err := runner.Enqueue(ctx, intake.Capture, intake.CaptureInput{URL: u, Incident: *incident, Allow: allow}, e.user)
+		input, _ := json.Marshal(intake.CaptureInput{URL: u, Incident: *incident, Allow: allow})
+		id, err := d.st.EnqueueJob(e.ctx, intake.Capture, input, 1+*retries, e.user)
 		if err != nil {
 			return err
 		}
 		ids = append(ids, id)
 	}
+	ctx, stop := context.WithCancel(e.ctx)
+	defer stop()
+	runner := jobs.New(d.st, e.jobHandlers(d, capture.Config{Timeout: *timeout}),
+		jobs.Options{Poll: 200 * time.Millisecond, MaxAttempts: 1 + *retries, Only: ids})
 	done := make(chan error, 1)
 	go func() { done <- runner.Run(ctx) }()
-	defer func() { stop(); <-done }()
-	return e.waitForCaptures(ctx, d, ids)
+	err = e.waitForCaptures(ctx, d, ids)
+	stop()
+	<-done
+	if e.ctx.Err() != nil {
+		// Interrupted: the captures not finished are cancelled, not left
+		// queued to start unexpectedly later.
+		for _, id := range ids {
+			d.st.CancelJob(context.Background(), id, e.user)
+		}
+	}
+	return err
 }
 
 // waitForCaptures reports each capture's stages on stderr and its result

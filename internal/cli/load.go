@@ -3,6 +3,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -136,10 +137,10 @@ func runIngest(e *env, args []string) error {
 		if len(acks) == 0 {
 			return nil
 		}
+		bar.clear() // the sync may log a warning
 		if _, err := e.sync(d); err != nil {
 			return err
 		}
-		bar.clear()
 		for _, a := range acks {
 			fmt.Fprintln(e.stdout, a)
 		}
@@ -155,7 +156,7 @@ func runIngest(e *env, args []string) error {
 			Graphic: *graphic, PersonalData: *personal, Credit: *credit,
 		}, e.change("ingest "+p))
 		if err != nil {
-			bar.done()
+			bar.clear()
 			if ferr := flush(); ferr != nil {
 				return ferr
 			}
@@ -176,7 +177,13 @@ func runIngest(e *env, args []string) error {
 		}
 		if !*noAnalyse && (res.Stored || !analysedBefore(e, st, res.Evidence.SHA256)) {
 			if err := an.one(analysed{sum: res.Evidence.SHA256, mediaType: res.Evidence.MediaType, name: p, slug: res.Evidence.Slug}); err != nil {
-				bar.done()
+				bar.clear()
+				// What is stored is acknowledged all the same, even when
+				// the command was interrupted.
+				e.ctx = context.WithoutCancel(e.ctx)
+				if ferr := flush(); ferr != nil {
+					return ferr
+				}
 				return err
 			}
 		}

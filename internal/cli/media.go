@@ -14,6 +14,7 @@ import (
 
 	"groundtruth/internal/evidence"
 	"groundtruth/internal/media"
+	"groundtruth/internal/media/pdq"
 	"groundtruth/internal/record"
 	"groundtruth/internal/store"
 )
@@ -40,7 +41,7 @@ type analyser struct {
 }
 
 func newAnalyser(e *env, d *data, bar *progressBar) *analyser {
-	a := &analyser{e: e, d: d, lib: media.NewLibrary(d.st, d.lk, 0), bar: bar}
+	a := &analyser{e: e, d: d, lib: media.NewLibrary(d.st, d.lk, pdq.MatchThreshold), bar: bar}
 	a.say = func(line string) {
 		a.bar.clear()
 		fmt.Fprintln(e.stdout, line)

@@ -26,6 +26,7 @@ import (
 	"groundtruth/internal/ledger"
 	"groundtruth/internal/locker"
 	"groundtruth/internal/media"
+	"groundtruth/internal/media/pdq"
 	"groundtruth/internal/record"
 	"groundtruth/internal/store"
 )
@@ -92,7 +93,7 @@ func Handlers(env Env) map[string]jobs.Handler {
 	if env.Capture.Software == "" {
 		env.Capture.Software = "groundtruth"
 	}
-	lib := media.NewLibrary(env.Store, env.Locker, 0)
+	lib := media.NewLibrary(env.Store, env.Locker, pdq.MatchThreshold)
 	return map[string]jobs.Handler{
 		Analyse: env.analyse(lib),
 		Capture: env.capture(lib),
@@ -167,13 +168,16 @@ func (env Env) capture(lib *media.Library) jobs.Handler {
 			return nil, err
 		}
 		progress("storing")
+		// From the first stored item on, a retry would capture the page
+		// again and store a second set of items: errors are final, and
+		// what was stored is kept and reported.
 		out := CaptureOutput{URL: res.URL, FinalURL: res.FinalURL, Title: res.Title, Started: res.Started, Finished: res.Finished, Failures: res.Failures}
 		type pending struct{ sum, mediaType, name, slug string }
 		var toAnalyse []pending
 		for _, f := range res.Files {
 			ev, err := env.keep(ctx, job, in, res, f, dir)
 			if err != nil {
-				return nil, err
+				return nil, jobs.Permanent(fmt.Errorf("storing %s of the capture (%d item(s) stored before): %w", f.Role, len(out.Items), err))
 			}
 			out.Items = append(out.Items, CapturedItem{Slug: ev.Slug, Role: f.Role, SHA256: ev.SHA256})
 			if f.Role == "media" || f.Role == "screenshot" {
@@ -183,7 +187,9 @@ func (env Env) capture(lib *media.Library) jobs.Handler {
 		if env.Ledger != nil {
 			cp, err := env.Ledger.Sync(ctx, env.Store)
 			if err != nil {
-				return nil, fmt.Errorf("ledger: %w", err)
+				// The items are stored and their leaves wait in the
+				// database; the next sync appends them.
+				return nil, jobs.Permanent(fmt.Errorf("ledger: %w (the capture's items are stored; groundtruth verify completes the log)", err))
 			}
 			// Trusted timestamps of the checkpoint that covers the capture,
 			// from the authorities configured for the ledger. A failing
@@ -197,7 +203,8 @@ func (env Env) capture(lib *media.Library) jobs.Handler {
 			progress("analysing " + it.name)
 			rep, err := lib.Process(ctx, env.Locker, env.Derived, it.sum, it.mediaType, it.name, env.Now())
 			if err != nil {
-				return nil, err
+				out.Failures = append(out.Failures, fmt.Sprintf("%s: not analysed: %s; run groundtruth analyse %s", it.slug, oneLine(err.Error()), it.slug))
+				continue
 			}
 			if rep.Failure != nil {
 				out.Failures = append(out.Failures, fmt.Sprintf("%s: cannot analyse: %s", it.slug, oneLine(rep.Failure.Error())))

@@ -31,6 +31,9 @@ type Options struct {
 	MaxAttempts int                             // attempts of a job enqueued through the runner; default 5
 	Backoff     func(attempt int) time.Duration // wait after failed attempt n (1-based); default DefaultBackoff
 	Now         func() time.Time                // the clock; default time.Now
+	// Only, when set, limits the runner to these jobs: a command line
+	// works off the jobs it queued, never those another process queued.
+	Only []int64
 }
 
 // Runner runs the jobs of a store with a set of handlers.
@@ -185,7 +188,7 @@ func (r *Runner) work(ctx context.Context) {
 	poll := time.NewTimer(r.o.Poll)
 	defer poll.Stop()
 	for ctx.Err() == nil {
-		j, err := r.st.ClaimJob(ctx, r.kinds, r.o.Now(), r.o.Lease)
+		j, err := r.st.ClaimJob(ctx, r.kinds, r.o.Now(), r.o.Lease, r.o.Only...)
 		if err != nil && ctx.Err() == nil {
 			slog.ErrorContext(ctx, "jobs: claim failed", slog.String("error", err.Error()))
 		}

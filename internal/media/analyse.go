@@ -159,7 +159,13 @@ func (a *Analysis) video(ctx context.Context, path, workdir string) error {
 		},
 	})
 	if err != nil {
-		return err
+		// A damaged or truncated copy is still evidence worth matching: the
+		// frames decoded before ffmpeg gave up are kept, and the damage
+		// noted. A file with no decodable frame is a failed analysis.
+		if !errors.Is(err, video.ErrDamaged) || len(frames) == 0 {
+			return err
+		}
+		a.Metadata["damaged"] = oneLine(err.Error())
 	}
 	a.frames = frames
 	for _, f := range frames {

@@ -45,10 +45,10 @@ type Library struct {
 }
 
 // NewLibrary returns a library over the store's analyses and the
-// locker's originals, matching at distance ≤ maxDistance (0 means PDQ's
-// 31).
+// locker's originals, matching at distance ≤ maxDistance (PDQ's own is
+// pdq.MatchThreshold; a negative value means that).
 func NewLibrary(st *store.Store, lk *locker.Locker, maxDistance int) *Library {
-	if maxDistance <= 0 {
+	if maxDistance < 0 {
 		maxDistance = pdq.MatchThreshold
 	}
 	return &Library{st: st, lk: lk, maxDistance: maxDistance, ix: index.New(index.Options{MaxDistance: max(maxDistance, pdq.MatchThreshold)}), rows: map[index.ID]string{}}
@@ -182,7 +182,7 @@ func (l *Library) cropStage(ctx context.Context, a *Analysis, self string) ([]Fo
 	for _, c := range top {
 		data, err := os.ReadFile(l.lk.Path(c.sum))
 		if err != nil {
-			return nil, fmt.Errorf("media: read original %s: %w", c.sum, err)
+			continue // a missing original is verify's finding; it must not stop matching
 		}
 		orig, _, err := photo.Decode(data, photo.DefaultMaxPixels)
 		if err != nil {
@@ -301,7 +301,12 @@ func (l *Library) compareHalves(a *Analysis, sum string, halves map[string][]vid
 // alignedShare is the share of the shorter video's usable frames that
 // match a frame of the other at the most common time offset (± 1 s).
 func alignedShare(q, c []video.Frame, maxDistance int) float64 {
-	offsets := map[int]map[int]bool{} // offset in seconds → query frames matched at it
+	// For each offset in seconds, the distinct frames of each side matched
+	// at it: the share counts the shorter side's frames, each once, so that
+	// many frames of a long video matching one frame of a short one do not
+	// add up.
+	type sides struct{ q, c map[int]bool }
+	offsets := map[int]*sides{}
 	usable := func(fs []video.Frame) int {
 		n := 0
 		for _, f := range fs {
@@ -311,31 +316,35 @@ func alignedShare(q, c []video.Frame, maxDistance int) float64 {
 		}
 		return n
 	}
-	for _, x := range q {
+	for i, x := range q {
 		if x.Quality < pdq.MinQuality {
 			continue
 		}
-		for _, y := range c {
+		for j, y := range c {
 			if y.Quality >= pdq.MinQuality && pdq.Distance(x.Hash, y.Hash) <= maxDistance {
 				off := int(math.Round(x.Seconds - y.Seconds))
 				for d := off - 1; d <= off+1; d++ {
 					if offsets[d] == nil {
-						offsets[d] = map[int]bool{}
+						offsets[d] = &sides{map[int]bool{}, map[int]bool{}}
 					}
-					offsets[d][x.Index] = true
+					offsets[d].q[i], offsets[d].c[j] = true, true
 				}
 			}
 		}
 	}
-	top := 0
-	for _, m := range offsets {
-		top = max(top, len(m))
-	}
-	n := min(usable(q), usable(c))
-	if n == 0 {
+	nq, nc := usable(q), usable(c)
+	if min(nq, nc) == 0 {
 		return 0
 	}
-	return min(1, float64(top)/float64(n))
+	best := 0.0
+	for _, s := range offsets {
+		share := float64(len(s.q)) / float64(nq)
+		if nc < nq {
+			share = float64(len(s.c)) / float64(nc)
+		}
+		best = max(best, share)
+	}
+	return best
 }
 
 func minDistance(q, c []video.Frame) int {
@@ -352,6 +361,9 @@ func minDistance(q, c []video.Frame) int {
 	}
 	return best
 }
+
+// AnalysisTimeout bounds the analysis of one original.
+const AnalysisTimeout = 15 * time.Minute
 
 // Report is the outcome of processing one original.
 type Report struct {
@@ -373,9 +385,17 @@ func (l *Library) Process(ctx context.Context, lk, derived *locker.Locker, sum, 
 		return nil, fmt.Errorf("media: %w", err)
 	}
 	defer os.RemoveAll(work)
-	a, aerr := Analyse(ctx, lk.Path(sum), mediaType, name, work)
+	// A hostile or broken file must not hold a worker for ever.
+	actx, cancel := context.WithTimeout(ctx, AnalysisTimeout)
+	defer cancel()
+	a, aerr := Analyse(actx, lk.Path(sum), mediaType, name, work)
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
+	}
+	if a == nil {
+		// The original could not even be read: that is the data
+		// directory's problem, not the file's, and is not recorded on it.
+		return nil, fmt.Errorf("media: %s: %w", sum, aerr)
 	}
 	rep := &Report{SHA256: sum, Analysis: a, Failure: aerr}
 	var files []store.MediaFile

@@ -135,7 +135,9 @@ func (s *Store) EnqueueJob(ctx context.Context, kind string, input []byte, maxAt
 //
 // A job whose lease expired during its last attempt is not claimed but
 // failed: a job that keeps killing its worker must not run forever.
-func (s *Store) ClaimJob(ctx context.Context, kinds []string, now time.Time, lease time.Duration) (*Job, error) {
+// Given only, it claims only among those job ids (a command line working
+// off its own jobs, never a server's).
+func (s *Store) ClaimJob(ctx context.Context, kinds []string, now time.Time, lease time.Duration, only ...int64) (*Job, error) {
 	if len(kinds) == 0 {
 		return nil, errors.New("store: claim job: no kinds given")
 	}
@@ -150,6 +152,14 @@ func (s *Store) ClaimJob(ctx context.Context, kinds []string, now time.Time, lea
 		in[i] = fmt.Sprintf("$%d", len(args))
 	}
 	kindIn := "kind IN (" + strings.Join(in, ", ") + ")"
+	if len(only) > 0 {
+		ids := make([]string, len(only))
+		for i, id := range only {
+			args = append(args, id)
+			ids[i] = fmt.Sprintf("$%d", len(args))
+		}
+		kindIn += " AND id IN (" + strings.Join(ids, ", ") + ")"
+	}
 	const due = `((state = 'queued' AND not_before <= $1) OR (state = 'running' AND lease_until < $1))`
 	var j *Job
 	err := s.Update(ctx, func(t *Tx) error {

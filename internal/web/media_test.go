@@ -18,6 +18,7 @@ import (
 	"groundtruth/internal/account"
 	"groundtruth/internal/evidence"
 	"groundtruth/internal/media"
+	"groundtruth/internal/media/pdq"
 	"groundtruth/internal/record"
 	"groundtruth/internal/store"
 )
@@ -33,7 +34,7 @@ func (s *site) addMedia(t *testing.T, path, slug string, sighting *record.Sighti
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep, err := media.NewLibrary(s.st, s.lk, 0).Process(ctx, s.lk, s.derived, res.Evidence.SHA256, res.Evidence.MediaType, path, time.Now())
+	rep, err := media.NewLibrary(s.st, s.lk, pdq.MatchThreshold).Process(ctx, s.lk, s.derived, res.Evidence.SHA256, res.Evidence.MediaType, path, time.Now())
 	if err != nil || rep.Failure != nil {
 		t.Fatalf("analyse %s: %v %v", path, err, rep.Failure)
 	}
@@ -65,13 +66,13 @@ func TestEvidencePageMedia(t *testing.T) {
 	s.addMedia(t, filepath.Join(pdqData, "video", "chair-20-sd-bar.mp4"), "chair", nil, false)
 
 	editor := body(t, s.do(t, account.Editor, "GET", "/evidence/bridge-original", "", nil))
-	for _, want := range []string{"Media analysis", "Media group: 3 near-duplicates", "earliest known", "x.com/someone/status/9", "not proof that it was first posted", "mirrored", "bridge-witness", "Metadata in the file"} {
+	for _, want := range []string{"Media analysis", "Media group: 3 items", "earliest known", "x.com/someone/status/9", "not proof that it was first posted", "mirrored", "bridge-witness", "Metadata in the file"} {
 		if !strings.Contains(editor, want) {
 			t.Errorf("editor's page lacks %q", want)
 		}
 	}
 	public := body(t, s.do(t, account.Public, "GET", "/evidence/bridge-original", "", nil))
-	if !strings.Contains(public, "Media group: 2 near-duplicates") || strings.Contains(public, "bridge-witness") {
+	if !strings.Contains(public, "Media group: 2 items") || strings.Contains(public, "bridge-witness") {
 		t.Errorf("the public page must show the group without the personal-data item")
 	}
 	if strings.Contains(public, "Metadata in the file") {
@@ -100,6 +101,18 @@ func TestEvidencePageMedia(t *testing.T) {
 				t.Errorf("the public API names the personal-data member")
 			}
 		}
+	}
+
+	// A viewer may not fetch a personal-data original, so neither its
+	// metadata (camera, GPS) through the API.
+	var witness struct {
+		Media *struct {
+			Metadata json.RawMessage `json:"metadata"`
+		} `json:"media"`
+	}
+	json.Unmarshal([]byte(body(t, s.do(t, account.Viewer, "GET", "/api/v1/evidence/bridge-witness", "", nil))), &witness)
+	if witness.Media == nil || len(witness.Media.Metadata) > 0 {
+		t.Errorf("a viewer got the personal-data item's metadata: %+v", witness.Media)
 	}
 
 	video := body(t, s.do(t, account.Viewer, "GET", "/evidence/chair", "", nil))
@@ -143,7 +156,7 @@ func TestUploadIsAnalysed(t *testing.T) {
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		page := body(t, s.do(t, account.Editor, "GET", "/evidence/"+out.Evidence[0], "", nil))
-		if strings.Contains(page, "Media group: 2 near-duplicates") && strings.Contains(page, "mirrored") {
+		if strings.Contains(page, "Media group: 2 items") && strings.Contains(page, "mirrored") {
 			break
 		}
 		if time.Now().After(deadline) {

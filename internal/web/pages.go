@@ -172,8 +172,8 @@ func (s *server) mediaView(r *http.Request, ev *record.Evidence) (*media.View, e
 		_, ok := s.evidence(r, m.Slug)
 		return ok
 	})
-	if mv != nil && !account.Allows(who(r).role, account.ReadAll) {
-		mv.Metadata = nil
+	if mv != nil && (!account.Allows(who(r).role, account.ReadAll) || s.mayFetch(r, ev) != nil) {
+		mv.Metadata = nil // only for readers who may see the original itself
 	}
 	return mv, err
 }

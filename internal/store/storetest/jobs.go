@@ -31,6 +31,7 @@ func Jobs(t *testing.T, open func(t *testing.T) *store.Store) {
 		{"Cancel", testJobCancel},
 		{"ListNewestFirst", testJobList},
 		{"ConcurrentClaimsAreExclusive", testJobConcurrentClaims},
+		{"ClaimOnlyGivenIDs", testClaimOnly},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -388,5 +389,24 @@ func testJobConcurrentClaims(t *testing.T, ctx context.Context, s *store.Store) 
 		if k != 1 {
 			t.Errorf("job %d claimed %d times", id, k)
 		}
+	}
+}
+
+// testClaimOnly: a claimer limited to some job ids (a command line working
+// off its own captures) never takes another process's job, even an older
+// one.
+func testClaimOnly(t *testing.T, ctx context.Context, s *store.Store) {
+	other := enqueue(t, ctx, s, "capture", `{"url":"https://a.example/"}`, 1)
+	mine := enqueue(t, ctx, s, "capture", `{"url":"https://b.example/"}`, 1)
+	now := time.Now()
+	j, err := s.ClaimJob(ctx, []string{"capture"}, now, time.Minute, mine)
+	if err != nil || j == nil || j.ID != mine {
+		t.Fatalf("ClaimJob(only %d) = %+v, %v; want job %d", mine, j, err, mine)
+	}
+	if j, err := s.ClaimJob(ctx, []string{"capture"}, now, time.Minute, mine); err != nil || j != nil {
+		t.Fatalf("second ClaimJob(only %d) = %+v, %v; want nothing, job %d is not ours", mine, j, err, other)
+	}
+	if j := claim(t, ctx, s, []string{"capture"}, now); j == nil || j.ID != other {
+		t.Fatalf("an unrestricted claim = %+v, want job %d", j, other)
 	}
 }

@@ -21,7 +21,10 @@ CREATE TABLE media (
 -- kinds are groundtruth's own additions (trimmed borders, crops); video
 -- frames have their time in seconds.
 CREATE TABLE media_hashes (
-    id      INTEGER PRIMARY KEY,
+    -- AUTOINCREMENT: ids are never reused, so that an index catching up
+    -- from the highest id it has seen misses nothing after a re-analysis
+    -- deleted the newest rows.
+    id      INTEGER PRIMARY KEY AUTOINCREMENT,
     sha256  TEXT    NOT NULL REFERENCES media (sha256),
     kind    TEXT    NOT NULL,
     seconds REAL,
