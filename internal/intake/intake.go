@@ -106,6 +106,9 @@ func (env Env) analyse(lib *media.Library) jobs.Handler {
 		if err := json.Unmarshal(job.Input, &in); err != nil {
 			return nil, jobs.Permanent(fmt.Errorf("analyse job %d: bad input: %w", job.ID, err))
 		}
+		if env.analysed(ctx, in.SHA256) {
+			return json.Marshal(map[string]any{"slug": in.Slug, "already_analysed": true})
+		}
 		progress("analysing " + in.Slug)
 		rep, err := lib.Process(ctx, env.Locker, env.Derived, in.SHA256, in.MediaType, in.Name, env.Now())
 		if err != nil {
@@ -119,6 +122,13 @@ func (env Env) analyse(lib *media.Library) jobs.Handler {
 		}
 		return json.Marshal(out)
 	}
+}
+
+// analysed says whether an original already has a successful analysis,
+// which a new upload or capture of the same bytes must not replace.
+func (env Env) analysed(ctx context.Context, sum string) bool {
+	m, err := env.Store.Media(ctx, sum)
+	return err == nil && m.Status == store.MediaAnalysed
 }
 
 // CheckCapture refuses what no retry can fix: a URL that is not http(s),
@@ -200,6 +210,9 @@ func (env Env) capture(lib *media.Library) jobs.Handler {
 			}
 		}
 		for _, it := range toAnalyse {
+			if env.analysed(ctx, it.sum) {
+				continue // bytes already held and analysed: a second capture of the same image
+			}
 			progress("analysing " + it.name)
 			rep, err := lib.Process(ctx, env.Locker, env.Derived, it.sum, it.mediaType, it.name, env.Now())
 			if err != nil {
