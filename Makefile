@@ -66,6 +66,20 @@ fuzz:
 	$(GO) test ./internal/timestamp -run '^$$' -fuzz FuzzVerify -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/verification -run '^$$' -fuzz FuzzEngine -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/media/pdq -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/ledger -run '^$$' -fuzz '^FuzzParseVerifierKey$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/media/photo -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/media/photo -run '^$$' -fuzz '^FuzzReadEXIF$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/media/video -run '^$$' -fuzz '^FuzzParseReference$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/media/video -run '^$$' -fuzz '^FuzzParseProbe$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/media/video -run '^$$' -fuzz '^FuzzParseSceneLog$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/media/video -run '^$$' -fuzz '^FuzzReadPPM$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/media/match -run '^$$' -fuzz '^FuzzRegions$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/media/match -run '^$$' -fuzz '^FuzzThumbUnmarshal$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/media/index -run '^$$' -fuzz '^FuzzSearch$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/capture -run '^$$' -fuzz '^FuzzParsePage$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/capture -run '^$$' -fuzz '^FuzzParseTelegramEmbed$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/capture -run '^$$' -fuzz '^FuzzParseViews$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/capture/warc -run '^$$' -fuzz '^FuzzIndex$$' -fuzztime $(FUZZTIME)
 
 clean:
 	rm -rf bin internal/web/static/vendor web/node_modules test-results
