@@ -3,10 +3,16 @@
 package media
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"path/filepath"
 	"testing"
+	"time"
 
 	"groundtruth/internal/media/pdq"
 	"groundtruth/internal/media/video"
+	"groundtruth/internal/record"
+	"groundtruth/internal/store"
 )
 
 // alignedShare counts each frame of the shorter video once: a long video
@@ -45,5 +51,55 @@ func TestAlignedShare(t *testing.T) {
 				t.Errorf("alignedShare = %v, want %v", got, c.want)
 			}
 		})
+	}
+}
+
+// A group shows only what links among visible members reach: two visible
+// items joined only through a hidden one (personal data) are not shown as
+// a group, which would betray that the hidden one exists.
+func TestGroupNotBridgedByHiddenItems(t *testing.T) {
+	ctx := t.Context()
+	st, err := store.Create(ctx, filepath.Join(t.TempDir(), "db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	c := store.Change{By: "test", Reason: "test", At: time.Now()}
+	sums := map[string]string{}
+	for _, slug := range []string{"visible-a", "hidden", "visible-b"} {
+		sum := sha256.Sum256([]byte(slug))
+		sums[slug] = hex.EncodeToString(sum[:])
+		err := st.Update(ctx, func(tx *store.Tx) error {
+			if err := tx.PutBlob(store.Blob{SHA256: sums[slug], Size: 1, MediaType: "image/png", StoredAt: c.At}); err != nil {
+				return err
+			}
+			_, err := tx.Put(&record.Evidence{Slug: slug, SHA256: sums[slug], Size: 1, MediaType: "image/png", PersonalData: slug == "hidden",
+				AddedBy: "test", AddedAt: record.At(c.At)}, c)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := st.PutMedia(ctx, store.Media{SHA256: sums[slug], Kind: Image, Status: store.MediaAnalysed, AnalysedAt: c.At}, nil, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := st.PutMediaLinks(ctx, []store.MediaLink{
+		{A: sums["hidden"], B: sums["visible-a"], Distance: 10, FoundAt: c.At},
+		{A: sums["visible-b"], B: sums["hidden"], Distance: 12, FoundAt: c.At},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	public := func(ev *record.Evidence) bool { return !ev.PersonalData }
+	v, err := Describe(ctx, st, sums["visible-a"], public)
+	if err != nil || v == nil {
+		t.Fatalf("Describe: %v, %v", v, err)
+	}
+	if v.Group != nil {
+		t.Errorf("the public sees a group %+v joined through a hidden item", v.Group.Members)
+	}
+	v, _ = Describe(ctx, st, sums["visible-a"], nil)
+	if v.Group == nil || len(v.Group.Members) != 3 {
+		t.Errorf("an investigator sees %+v, want all three", v.Group)
 	}
 }

@@ -130,8 +130,10 @@ func group(ctx context.Context, st *store.Store, sum string, visible func(*recor
 	if err != nil || len(members) < 2 {
 		return nil, err
 	}
-	g := &Group{}
-	shown := map[string]bool{}
+	// Only members the reader may see are shown, and the group is only what
+	// links among those reach from sum: a hidden item must not join two
+	// visible ones, or the group would betray that it exists.
+	records := map[string]*record.Evidence{}
 	for _, m := range members {
 		ev, err := st.EvidenceBySHA256(ctx, m)
 		switch {
@@ -142,14 +144,31 @@ func group(ctx context.Context, st *store.Store, sum string, visible func(*recor
 		case visible != nil && !visible(ev):
 			continue
 		}
-		shown[m] = true
-		g.Members = append(g.Members, Member{SHA256: m, Slug: ev.Slug})
-		for _, s := range ev.Sightings {
-			g.Sightings = append(g.Sightings, GroupSighting{Slug: ev.Slug, Sighting: s})
+		records[m] = ev
+	}
+	if records[sum] == nil {
+		return nil, nil
+	}
+	shown := map[string]bool{sum: true}
+	for grew := true; grew; {
+		grew = false
+		for _, l := range links {
+			if records[l.A] != nil && records[l.B] != nil && shown[l.A] != shown[l.B] {
+				shown[l.A], shown[l.B], grew = true, true, true
+			}
 		}
 	}
-	if len(g.Members) < 2 {
+	if len(shown) < 2 {
 		return nil, nil
+	}
+	g := &Group{}
+	for _, m := range members {
+		if ev := records[m]; shown[m] {
+			g.Members = append(g.Members, Member{SHA256: m, Slug: ev.Slug})
+			for _, s := range ev.Sightings {
+				g.Sightings = append(g.Sightings, GroupSighting{Slug: ev.Slug, Sighting: s})
+			}
+		}
 	}
 	for _, l := range links {
 		if shown[l.A] && shown[l.B] {
