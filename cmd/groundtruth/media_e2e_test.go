@@ -4,6 +4,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"hash/crc32"
 	"image"
@@ -312,5 +313,37 @@ func TestIngestProgressBar(t *testing.T) {
 		if !bytes.Contains(out, []byte(want)) {
 			t.Errorf("terminal output lacks %q:\n%q", want, out)
 		}
+	}
+}
+
+// Without ffmpeg a video is stored and acknowledged, the command fails
+// (exit 1: the machine's problem, not the file's) saying what to install,
+// and no failed analysis is recorded on the item: analyse --all does it
+// once ffmpeg is there.
+func TestIngestWithoutFFmpeg(t *testing.T) {
+	needFFmpeg(t)
+	data := filepath.Join(t.TempDir(), "data")
+	mustRun(t, data, "init")
+	clip, _ := filepath.Abs(filepath.Join(pdqData, "video", "chair-20-sd-bar.mp4"))
+	ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
+	defer cancel()
+	cmd := command(ctx, data, "ingest", clip)
+	cmd.Env = append(cmd.Env, "PATH="+t.TempDir())
+	res := finish(t, ctx, cmd, []string{"ingest", clip})
+	if res.code != 1 || !strings.Contains(res.stderr, "install the Debian package ffmpeg") || !strings.Contains(res.stdout, "stored ") {
+		t.Fatalf("ingest without ffmpeg: exit %d, stdout %q, stderr %q; want the file stored, exit 1 and what to install", res.code, res.stdout, res.stderr)
+	}
+	var shown mediaShow
+	slug := "ev-" + sha256File(t, clip)[:12]
+	runJSON(t, data, &shown, "show", slug, "--json")
+	if shown.Media != nil {
+		t.Fatalf("a failure of the machine was recorded on the item: %+v", shown.Media)
+	}
+	if out := mustRun(t, data, "analyse", "--all"); !strings.Contains(out, "analysed 1 original(s)") {
+		t.Errorf("analyse --all printed %q", out)
+	}
+	runJSON(t, data, &shown, "show", slug, "--json")
+	if shown.Media == nil || shown.Media.Status != "analysed" {
+		t.Errorf("after analyse --all: %+v", shown.Media)
 	}
 }

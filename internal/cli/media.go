@@ -198,7 +198,10 @@ func runMatch(e *env, args []string) error {
 	}
 	defer d.Close()
 	a, aerr := media.Analyse(e.ctx, path, mediaType, path, "")
-	if aerr != nil {
+	switch {
+	case a == nil:
+		return fmt.Errorf("%s: %s", path, oneLine(aerr)) // the machine's problem, not the file's
+	case aerr != nil:
 		return badInput("%s: cannot analyse: %s", path, oneLine(aerr))
 	}
 	if a.Kind == media.Other {

@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"image"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
@@ -66,8 +67,10 @@ type Analysis struct {
 // Analyse examines the file at path. mediaType is the type sniffed from
 // its bytes, name the file name it arrived with (only used to point out an
 // extension that does not fit the content). Keyframes of a video are
-// written into workdir. An error means the analysis failed; the caller
-// records it on the item. The original is never touched.
+// written into workdir. An error with an analysis means the file could not
+// be analysed, and the caller records that on the item; an error without
+// one (the file unreadable, a tool missing) is the machine's, and nothing
+// is recorded. The original is never touched.
 func Analyse(ctx context.Context, path, mediaType, name, workdir string) (*Analysis, error) {
 	fi, err := os.Stat(path)
 	if err != nil {
@@ -75,6 +78,12 @@ func Analyse(ctx context.Context, path, mediaType, name, workdir string) (*Analy
 	}
 	a := &Analysis{Kind: KindOf(mediaType), Metadata: map[string]any{}}
 	a, err = analyse(ctx, a, fi, path, mediaType, name, workdir)
+	if errors.Is(err, exec.ErrNotFound) {
+		// A missing tool is this machine's problem, not the file's: no
+		// analysis is returned, so none is recorded, and the original is
+		// analysed once the tool is installed (groundtruth analyse --all).
+		return nil, err
+	}
 	if err != nil && name != "" {
 		// Errors name the file as the investigator knows it, not by its
 		// place in the locker.
