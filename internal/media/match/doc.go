@@ -53,7 +53,7 @@
 //     [MinCropShare] of each side contains, and the query under some 400
 //     crop hypotheses (window sizes in steps of 5 %, positions in steps of
 //     2 %), compared at 8×8 cells and the best three again at 16×16. It
-//     costs about 36 µs per stored thumbnail on one core, plus a few
+//     costs 22 to 36 µs per stored thumbnail on one core, plus a few
 //     milliseconds per query and thumbnail size.
 //   - Verify each candidate against the decoded original with
 //     [CropQuery.Verify]: it searches every window keeping 75 % to all of
