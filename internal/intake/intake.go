@@ -118,7 +118,7 @@ func (env Env) analyse(lib *media.Library) jobs.Handler {
 		// the job did its work and is not retried.
 		out := map[string]any{"slug": in.Slug, "matches": len(rep.Found)}
 		if rep.Failure != nil {
-			out["failure"] = oneLine(rep.Failure.Error())
+			out["failure"] = media.OneLine(rep.Failure.Error())
 		}
 		return json.Marshal(out)
 	}
@@ -206,7 +206,7 @@ func (env Env) capture(lib *media.Library) jobs.Handler {
 			// authority is a problem to report, not a failed capture: the
 			// capture is durable and logged without it.
 			for _, err := range env.Ledger.Timestamp(ctx, tsaClient, cp) {
-				out.Failures = append(out.Failures, "timestamp not obtained: "+oneLine(err.Error()))
+				out.Failures = append(out.Failures, "timestamp not obtained: "+media.OneLine(err.Error()))
 			}
 		}
 		for _, it := range toAnalyse {
@@ -216,11 +216,11 @@ func (env Env) capture(lib *media.Library) jobs.Handler {
 			progress("analysing " + it.name)
 			rep, err := lib.Process(ctx, env.Locker, env.Derived, it.sum, it.mediaType, it.name, env.Now())
 			if err != nil {
-				out.Failures = append(out.Failures, fmt.Sprintf("%s: not analysed: %s; run groundtruth analyse %s", it.slug, oneLine(err.Error()), it.slug))
+				out.Failures = append(out.Failures, fmt.Sprintf("%s: not analysed: %s; run groundtruth analyse %s", it.slug, media.OneLine(err.Error()), it.slug))
 				continue
 			}
 			if rep.Failure != nil {
-				out.Failures = append(out.Failures, fmt.Sprintf("%s: cannot analyse: %s", it.slug, oneLine(rep.Failure.Error())))
+				out.Failures = append(out.Failures, fmt.Sprintf("%s: cannot analyse: %s", it.slug, media.OneLine(rep.Failure.Error())))
 			}
 		}
 		return json.Marshal(out)
@@ -277,11 +277,3 @@ func (env Env) keep(ctx context.Context, job *store.Job, in CaptureInput, res *c
 
 // tsaClient is the HTTP client for time-stamping authorities.
 var tsaClient = &http.Client{Timeout: 15 * time.Second}
-
-func oneLine(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if len(s) > 500 {
-		s = s[:500] + "…"
-	}
-	return s
-}

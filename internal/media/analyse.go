@@ -174,7 +174,7 @@ func (a *Analysis) video(ctx context.Context, path, workdir string) error {
 		if !errors.Is(err, video.ErrDamaged) || len(frames) == 0 {
 			return err
 		}
-		a.Metadata["damaged"] = oneLine(err.Error())
+		a.Metadata["damaged"] = OneLine(err.Error())
 	}
 	a.frames = frames
 	for _, f := range frames {
@@ -202,16 +202,18 @@ func (a *Analysis) video(ctx context.Context, path, workdir string) error {
 func (a *Analysis) Record(sum string, err error, at time.Time) store.Media {
 	m := store.Media{SHA256: sum, Kind: a.Kind, Status: store.MediaAnalysed, Probe: a.Probe, Tools: a.Tools, Thumb: a.thumb, AnalysedAt: at}
 	if err != nil {
-		m.Status, m.Error, m.Thumb = store.MediaFailed, oneLine(err.Error()), nil
+		m.Status, m.Error, m.Thumb = store.MediaFailed, OneLine(err.Error()), nil
 	}
 	m.Metadata, _ = json.Marshal(a.Metadata)
 	return m
 }
 
-func oneLine(s string) string {
+// OneLine makes a message fit one line of a record or a report: spaces
+// collapsed, at most 500 bytes, never cut inside a character.
+func OneLine(s string) string {
 	s = strings.Join(strings.Fields(s), " ")
 	if len(s) > 500 {
-		s = s[:500] + "…"
+		s = strings.ToValidUTF8(s[:500], "") + "…"
 	}
 	return s
 }

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -101,5 +102,17 @@ func TestGroupNotBridgedByHiddenItems(t *testing.T) {
 	v, _ = Describe(ctx, st, sums["visible-a"], nil)
 	if v.Group == nil || len(v.Group.Members) != 3 {
 		t.Errorf("an investigator sees %+v, want all three", v.Group)
+	}
+}
+
+func TestOneLine(t *testing.T) {
+	long := strings.Repeat("é", 400) // 800 bytes
+	for _, c := range []struct{ in, want string }{
+		{"ffmpeg: bad\n  header\tat 0", "ffmpeg: bad header at 0"},
+		{long, strings.Repeat("é", 250) + "…"},
+	} {
+		if got := OneLine(c.in); got != c.want {
+			t.Errorf("OneLine(%.20q…) = %.40q…, want %.40q…", c.in, got, c.want)
+		}
 	}
 }
