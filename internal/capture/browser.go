@@ -148,14 +148,7 @@ func render(ctx context.Context, chromium, pageURL string, rec *recorder) (*rend
 		toChrome.Close()
 		return nil, fmt.Errorf("chromium: pipe: %w", err)
 	}
-	cmd := exec.Command(chromium,
-		"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-		"--disable-background-networking", "--disable-component-update", "--disable-sync",
-		"--disable-extensions", "--disable-default-apps", "--no-default-browser-check",
-		"--disable-dev-shm-usage", "--hide-scrollbars", "--mute-audio",
-		"--disable-features=HttpsUpgrades,HttpsFirstBalancedModeAutoEnable,MediaRouter,OptimizationHints,Translate",
-		"--proxy-server=127.0.0.1:1", "--proxy-bypass-list=<-loopback>",
-		"--user-data-dir="+profile, "--remote-debugging-pipe", "about:blank")
+	cmd := exec.Command(chromium, chromiumArgs(profile)...)
 	cmd.ExtraFiles = []*os.File{cmdIn, cmdOut} // fd 3: commands to Chromium, fd 4: its replies
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	var stderr strings.Builder
