@@ -264,20 +264,22 @@ func addrPortOf(t *testing.T, rawURL string) netip.AddrPort {
 
 // hostileJS tries, from a page, a frame or a worker, every way to send
 // bytes we could think of; each attempt settles (or gives up after 15 s)
-// and reports its outcome. %[1]s is the refused private address.
+// and reports its outcome. %[1]s is the refused private address. Port 8000
+// is not on Chromium's list of unsafe ports, which would stop some
+// attempts before they reach the network.
 const hostileJS = `
 const refused = '%[1]s';
 const settle = (p, ms = 15000) => Promise.race([Promise.resolve().then(p), new Promise(r => setTimeout(() => r('gave up waiting'), ms))])
 	.then(v => String(v), e => 'error: ' + e);
 const socket = u => new Promise(r => { try { const w = new WebSocket(u); w.onopen = () => r('open'); w.onerror = () => r('error'); } catch (e) { r('throws: ' + e); } });
 const fetches = () => Promise.allSettled([
-	fetch('http://127.0.0.1:9/fetch', {mode: 'no-cors'}),
-	fetch('http://[::1]:9/fetch', {mode: 'no-cors'}),
-	fetch('http://' + refused + ':9/fetch', {mode: 'no-cors'}),
+	fetch('http://127.0.0.1:8000/fetch', {mode: 'no-cors'}),
+	fetch('http://[::1]:8000/fetch', {mode: 'no-cors'}),
+	fetch('http://' + refused + ':8000/fetch', {mode: 'no-cors'}),
 	fetch('https://' + refused + '/fetch', {mode: 'no-cors'}),
-	fetch('http://' + refused + ':9/post', {mode: 'no-cors', method: 'POST', body: 'x', keepalive: true}),
+	fetch('http://' + refused + ':8000/post', {mode: 'no-cors', method: 'POST', body: 'x', keepalive: true}),
 ]).then(rs => rs.map(r => r.status).join(','));
-const sockets = () => Promise.all(['ws://127.0.0.1:9/', 'ws://' + refused + ':9/', 'wss://' + refused + '/'].map(socket)).then(rs => rs.join(','));
+const sockets = () => Promise.all(['ws://127.0.0.1:8000/', 'ws://' + refused + ':8000/', 'wss://' + refused + '/'].map(socket)).then(rs => rs.join(','));
 `
 
 func hostileSite(t testing.TB, frameURL string, report func(string)) http.Handler {
@@ -287,7 +289,7 @@ func hostileSite(t testing.TB, frameURL string, report func(string)) http.Handle
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /hostile", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.Header().Set("Content-Security-Policy", "img-src 'self'; report-uri http://"+refusedHost+":9/csp")
+		w.Header().Set("Content-Security-Policy", "img-src 'self'; report-uri http://"+refusedHost+":8000/csp")
 		fmt.Fprintf(w, hostilePage, refusedHost, frameURL, fmt.Sprintf(hostileJS, refusedHost))
 	})
 	// The page's load event waits for /gate.js, which waits for the
@@ -333,7 +335,7 @@ func hostileFrameSite() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /frame", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html")
-		fmt.Fprintf(w, `<p>frame</p><img src="http://%[1]s:9/frame.png"><script>%[2]s
+		fmt.Fprintf(w, `<p>frame</p><img src="http://%[1]s:8000/frame.png"><script>%[2]s
 Promise.all([settle(fetches), settle(sockets), settle(() => fetch('/from-frame').then(r => r.status))]).then(rs => parent.postMessage('frame: ' + rs.join(' | '), '*'));
 </script>`, refusedHost, fmt.Sprintf(hostileJS, refusedHost))
 	})
@@ -354,6 +356,7 @@ const hostilePage = `<!doctype html>
 <h1>Hostile page</h1>
 <img src="%[2]s/violates-csp.png">
 <iframe src="%[2]s/frame"></iframe>
+<iframe src="http://%[1]s:8000/frame"></iframe>
 <script>%[3]s
 const webrtc = async () => {
 	const pc = new RTCPeerConnection({iceServers: [
@@ -370,11 +373,13 @@ const transport = async () => { const wt = new WebTransport('https://' + refused
 const serviceWorker = async () => { await navigator.serviceWorker.register('/sw.js'); await navigator.serviceWorker.ready; return 'active'; };
 const worker = () => new Promise(r => { const w = new Worker('/worker.js'); w.onmessage = e => r(e.data); w.onerror = e => r('error ' + e.message); });
 const frame = new Promise(r => addEventListener('message', e => r(e.data)));
-const events = () => new Promise(r => { const s = new EventSource('http://' + refused + ':9/events'); s.onerror = () => { s.close(); r('error'); }; s.onopen = () => r('open'); });
+const events = () => new Promise(r => { const s = new EventSource('http://' + refused + ':8000/events'); s.onerror = () => { s.close(); r('error'); }; s.onopen = () => r('open'); });
 const results = {};
 const attempts = {webrtc, fetches, sockets, transport, serviceWorker, worker, events,
 	frame: () => frame,
-	beacon: () => navigator.sendBeacon('http://' + refused + ':9/beacon', 'x'),
+	beacon: () => navigator.sendBeacon('http://' + refused + ':8000/beacon', 'x'),
+	ping: () => { const a = document.createElement('a'); a.href = '#pinged'; a.ping = 'http://' + refused + ':8000/ping'; document.body.append(a); a.click(); return 'clicked'; },
+	popup: () => { const w = window.open('http://' + refused + ':8000/popup'); return w ? 'opened' : 'blocked'; },
 };
 Promise.all(Object.entries(attempts).map(([k, f]) => settle(f).then(v => results[k] = v)))
 	.then(() => fetch('/done?r=' + encodeURIComponent(JSON.stringify(results))));
