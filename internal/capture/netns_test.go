@@ -24,12 +24,14 @@ import (
 // is hostile, and a packet that leaves the capture host on its behalf can
 // reveal the host's addresses (WebRTC), probe its network, or exfiltrate.
 // TestCaptureBrowserConfinedToGuard proves it with packets, not flags: it
-// re-runs itself in a fresh network namespace that holds only loopback and
-// one veth pair carrying the default routes (so packets to the internet are
-// transmitted, and seen, instead of failing with "network unreachable"). A
-// packet socket sees every packet any interface sends. The hostile page
-// below tries every path we know of; afterwards each TCP or UDP packet must
-// belong to a connection the guarded recorder made to the allowed servers.
+// re-runs itself in a fresh network and mount namespace. The network holds
+// only loopback and one veth pair carrying the default routes, so packets
+// to the internet are transmitted, and seen, instead of failing with
+// "network unreachable"; the resolver is Google Public DNS. A packet socket
+// sees every packet any interface sends. The hostile page below tries every
+// path we know of; afterwards each TCP or UDP packet must belong to a
+// connection the guarded recorder made to the allowed servers, or be
+// refused by the dead proxy.
 
 // netnsChildEnv marks the copy of the test binary running inside the
 // namespace.
