@@ -89,6 +89,9 @@ func TestVerifyDetectsRollbackWithWitnessFile(t *testing.T) {
 	if res.code == 0 || !strings.Contains(res.stderr, "rolled back") {
 		t.Errorf("ingest into the rolled-back copy: got exit status %d and stderr %q, want a failure saying the ledger was rolled back", res.code, res.stderr)
 	}
+	if out := mustRun(t, data, "evidence", "--json"); strings.Contains(out, sha256Hex([]byte("fork 1\n"))) {
+		t.Errorf("evidence after the refused ingest: got %q, want no record of the refused file", out)
+	}
 }
 
 func itoa(n uint64) string { return strconv.FormatUint(n, 10) }

@@ -285,8 +285,14 @@ func (e *env) open() (*data, error) {
 		}
 		return nil, err
 	}
-	st.SetJournal(lg)
 	lg.SetWitnessFile(e.witnessPath(lg))
+	st.SetJournal(lg)
+	var rb *ledger.RollbackError
+	if _, err := lg.CheckWitnessFile(e.ctx); errors.As(err, &rb) {
+		// Refuse changes in the transaction that would make them, so that
+		// nothing is written to a rolled-back copy; verify reports it.
+		st.SetJournal(refusingJournal{lg, rb})
+	}
 	lk, err := locker.Open(filepath.Join(e.data, lockerDir))
 	if err != nil {
 		st.Close()
@@ -299,6 +305,15 @@ func (e *env) open() (*data, error) {
 	}
 	return &data{st: st, lk: lk, lg: lg, derived: derived}, nil
 }
+
+// refusingJournal refuses to record any change: the ledger is behind the
+// witness file, and growing it would fork the log.
+type refusingJournal struct {
+	*ledger.Ledger
+	err error
+}
+
+func (j refusingJournal) Leaf(store.Event) ([]byte, string, error) { return nil, "", j.err }
 
 // witnessPath returns where the ledger's witness file is kept: the path
 // given, or else a file of the user's state directory named after the
