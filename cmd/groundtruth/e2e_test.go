@@ -42,6 +42,10 @@ import (
 // binPath is the groundtruth binary built by TestMain.
 var binPath string
 
+// stateHome is XDG_STATE_HOME of every run, so that no test writes into
+// the state directory of the user running the tests.
+var stateHome string
+
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "groundtruth-e2e-")
 	if err != nil {
@@ -49,6 +53,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	binPath = filepath.Join(dir, "groundtruth")
+	stateHome = filepath.Join(dir, "state")
 	build := exec.Command("go", "build", "-o", binPath, ".")
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
@@ -74,14 +79,16 @@ func testEnv() []string {
 			env = append(env, kv)
 		}
 	}
-	return append(env, "GROUNDTRUTH_USER=tester")
+	return append(env, "GROUNDTRUTH_USER=tester", "XDG_STATE_HOME="+stateHome)
 }
 
 // command returns the binary run with --data data and args. It runs in the
 // parent of the data directory, so that nothing can land in the source tree.
+// Each data directory has its own witness file beside it: the tests copy
+// one data directory into many, which then grow apart.
 func command(ctx context.Context, data string, args ...string) *exec.Cmd {
 	cmd := exec.CommandContext(ctx, binPath, append([]string{"--data", data}, args...)...)
-	cmd.Env = testEnv()
+	cmd.Env = append(testEnv(), "GROUNDTRUTH_WITNESS_FILE="+data+".witness")
 	cmd.Dir = filepath.Dir(data)
 	return cmd
 }

@@ -60,8 +60,14 @@ type env struct {
 	stdout    io.Writer
 	stderr    io.Writer
 	stdin     io.Reader
-	log       *slog.Logger
-	now       func() time.Time
+	// witnessFile keeps the ledger's largest checkpoint outside the data
+	// directory, for rollback detection: --witness-file,
+	// GROUNDTRUTH_WITNESS_FILE, or a file in the user's state directory
+	// (stateDir, named after the ledger) when empty.
+	witnessFile string
+	stateDir    string
+	log         *slog.Logger
+	now         func() time.Time
 	// captureConfig is the operator's capture settings for serve.
 	captureConfig capture.Config
 }
@@ -92,7 +98,8 @@ func commands() []command {
 		{"verify", "", "re-hash every original and check the database against the locker", runVerify},
 		{"receipt", "SLUG [--out FILE]", "write the ledger receipt of an evidence item's original (C2SP tlog-proof)", runReceipt},
 		{"verify-receipt", "RECEIPT [FILE] --key KEY", "check a receipt offline, with no data directory", runVerifyReceipt},
-		{"ledger", "key | consistency OLD_CHECKPOINT | tsa add NAME URL [--roots FILE] [--every D] | tsa list | timestamp", "the ledger's public key; proof the log only grew; RFC 3161 time-stamping authorities", runLedger},
+		{"ledger", "key | consistency OLD_CHECKPOINT|RECEIPT | tsa add NAME URL [--roots FILE] [--every D] | tsa list | timestamp | witness add NAME URL VKEY | witness list", "the ledger's public key; proof the log only grew; RFC 3161 time-stamping authorities; witnesses that cosign checkpoints", runLedger},
+		{"witness", "serve --dir DIR --name NAME --log VKEY... [--addr ADDR]", "witness other groundtruth ledgers: cosign their checkpoints (C2SP tlog-witness)", runWitness},
 		{"user", "add NAME --role R [--password-stdin] | password NAME [--password-stdin]", "manage accounts (roles: admin, editor, analyst, viewer)", runUser},
 		{"serve", "[--addr ADDR]", "serve the web interface", runServe},
 		{"demo", "[--addr ADDR]", "init a fresh data directory, load the built-in case and serve it", runDemo},
@@ -113,6 +120,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	fs.SetOutput(io.Discard)
 	data := fs.String("data", "", "data directory (default $GROUNDTRUTH_DATA or ./groundtruth-data)")
 	as := fs.String("as", "", "name recorded as the author of changes (default $GROUNDTRUTH_USER or the login name)")
+	witnessFile := fs.String("witness-file", "", "file that keeps the ledger's largest checkpoint, outside the data directory (default $GROUNDTRUTH_WITNESS_FILE or a file in ~/.local/state/groundtruth/witness)")
 	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
 		usage(stdout)
 		return exitOK
@@ -123,6 +131,10 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	e.dataGiven = *data != "" || getenv("GROUNDTRUTH_DATA") != ""
 	e.data = firstOf(*data, getenv("GROUNDTRUTH_DATA"), "groundtruth-data")
 	e.user = firstOf(*as, getenv("GROUNDTRUTH_USER"), loginName(getenv))
+	e.witnessFile = firstOf(*witnessFile, getenv("GROUNDTRUTH_WITNESS_FILE"))
+	if home := getenv("HOME"); getenv("XDG_STATE_HOME") != "" || home != "" {
+		e.stateDir = filepath.Join(firstOf(getenv("XDG_STATE_HOME"), filepath.Join(home, ".local", "state")), "groundtruth")
+	}
 
 	rest := fs.Args()
 	if len(rest) == 0 || rest[0] == "help" || rest[0] == "-h" || rest[0] == "--help" {
@@ -273,7 +285,14 @@ func (e *env) open() (*data, error) {
 		}
 		return nil, err
 	}
+	lg.SetWitnessFile(e.witnessPath(lg))
 	st.SetJournal(lg)
+	var rb *ledger.RollbackError
+	if _, err := lg.CheckWitnessFile(e.ctx); errors.As(err, &rb) {
+		// Refuse changes in the transaction that would make them, so that
+		// nothing is written to a rolled-back copy; verify reports it.
+		st.SetJournal(refusingJournal{lg, rb})
+	}
 	lk, err := locker.Open(filepath.Join(e.data, lockerDir))
 	if err != nil {
 		st.Close()
@@ -285,6 +304,35 @@ func (e *env) open() (*data, error) {
 		return nil, err
 	}
 	return &data{st: st, lk: lk, lg: lg, derived: derived}, nil
+}
+
+// refusingJournal refuses to record any change: the ledger is behind the
+// witness file, and growing it would fork the log.
+type refusingJournal struct {
+	*ledger.Ledger
+	err error
+}
+
+func (j refusingJournal) Leaf(store.Event) ([]byte, string, error) { return nil, "", j.err }
+
+// witnessPath returns where the ledger's witness file is kept: the path
+// given, or else a file of the user's state directory named after the
+// ledger's origin and key, so that data directories of different ledgers
+// never share one. It is empty (no witness file) only when no home
+// directory is known.
+func (e *env) witnessPath(lg *ledger.Ledger) string {
+	if e.witnessFile != "" || e.stateDir == "" {
+		return e.witnessFile
+	}
+	name, rest, _ := strings.Cut(lg.VerifierKey(), "+")
+	hash, _, _ := strings.Cut(rest, "+")
+	safe := strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '-' {
+			return r
+		}
+		return '_'
+	}, name)
+	return filepath.Join(e.stateDir, "witness", safe+"+"+hash+".checkpoint")
 }
 
 // sync appends the pending leaves to the ledger and waits for a checkpoint
@@ -301,8 +349,17 @@ func (e *env) sync(d *data) (*ledger.Checkpoint, error) {
 	for _, err := range d.lg.Timestamp(e.ctx, tsaClient, cp) {
 		e.log.WarnContext(e.ctx, "timestamp not obtained", slog.String("error", err.Error()))
 	}
+	// A witness that is down or refuses does not undo the change, which is
+	// durable; it is asked again at the next sync, and verify reports it.
+	for _, err := range d.lg.Cosign(e.ctx, witnessClient, cp) {
+		e.log.WarnContext(e.ctx, "checkpoint not cosigned", slog.String("error", err.Error()))
+	}
 	return cp, nil
 }
+
+// witnessClient is the HTTP client for witnesses. The timeout bounds how
+// long a witness that does not answer delays a write.
+var witnessClient = &http.Client{Timeout: 10 * time.Second}
 
 // tsaClient is the HTTP client for time-stamping authorities.
 var tsaClient = &http.Client{Timeout: 15 * time.Second}

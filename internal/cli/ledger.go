@@ -4,12 +4,18 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
 	"os"
+	"strings"
 	"time"
+
+	"golang.org/x/mod/sumdb/note"
 
 	"groundtruth/internal/ledger"
 	"groundtruth/internal/record"
@@ -120,6 +126,9 @@ func runLedger(e *env, args []string) error {
 	if args[0] == "tsa" || args[0] == "timestamp" {
 		return runLedgerTimestamping(e, args)
 	}
+	if args[0] == "witness" {
+		return runLedgerWitness(e, args[1:])
+	}
 	fs := flags("ledger " + args[0])
 	pos, err := parseInterspersed(fs, args[1:])
 	if err != nil {
@@ -146,9 +155,12 @@ func runLedger(e *env, args []string) error {
 		if err != nil {
 			return badInput("cannot read checkpoint %s: %v", pos[0], errors.Unwrap(err))
 		}
-		old, err := ledger.ParseCheckpoint(raw, d.lg.Verifier())
+		old, fromReceipt, err := ledger.OldCheckpoint(raw, d.lg.Verifier())
 		if err != nil {
 			return badInput("%s: %v", pos[0], err)
+		}
+		if fromReceipt {
+			fmt.Fprintf(e.stdout, "%s is a receipt: checking the checkpoint it carries (tree of %d entries)\n", pos[0], old.Size)
 		}
 		cur, proof, err := d.lg.ConsistencyProof(e.ctx, old)
 		if err != nil {
@@ -163,7 +175,102 @@ func runLedger(e *env, args []string) error {
 		fmt.Fprintf(e.stdout, "current checkpoint:\n%s", bytes.TrimLeft(cur.Raw, "\n"))
 		return nil
 	}
-	return badInput("usage: groundtruth ledger key | consistency OLD_CHECKPOINT | tsa add NAME URL [--roots FILE] [--every D] | tsa list | timestamp")
+	return badInput("usage: groundtruth ledger key | consistency OLD_CHECKPOINT|RECEIPT | tsa add NAME URL [--roots FILE] [--every D] | tsa list | timestamp | witness add NAME URL VKEY | witness list")
+}
+
+// runLedgerWitness configures the witnesses that cosign the ledger's
+// checkpoints.
+func runLedgerWitness(e *env, args []string) error {
+	pos, err := parseInterspersed(flags("ledger witness"), args)
+	if err != nil {
+		return err
+	}
+	usage := badInput("usage: groundtruth ledger witness add NAME URL VKEY | witness list")
+	if len(pos) == 0 || !(pos[0] == "add" && len(pos) == 4 || pos[0] == "list" && len(pos) == 1) {
+		return usage
+	}
+	d, err := e.open()
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if pos[0] == "list" {
+		ws, err := d.lg.Witnesses()
+		if err != nil {
+			return err
+		}
+		for _, w := range ws {
+			fmt.Fprintf(e.stdout, "%s %s %s\n", w.Name, w.URL, w.VKey)
+		}
+		return nil
+	}
+	if err := d.lg.AddWitness(pos[1], pos[2], pos[3]); err != nil {
+		return badInput("%v", err)
+	}
+	fmt.Fprintf(e.stdout, "added witness %s; it will be asked to cosign at every change (give its operator the ledger's key: %s)\n", pos[1], d.lg.VerifierKey())
+	// Ask now, so that a wrong URL or key shows at once.
+	cp, err := d.lg.Latest()
+	if err != nil {
+		return err
+	}
+	for _, err := range d.lg.Cosign(e.ctx, witnessClient, cp) {
+		fmt.Fprintf(e.stdout, "WARNING %v\n", err)
+	}
+	return nil
+}
+
+// runWitness runs a witness for other ledgers: "witness serve".
+func runWitness(e *env, args []string) error {
+	fs := flags("witness")
+	dir := fs.String("dir", "", "directory of the witness's key and state (created on first use)")
+	name := fs.String("name", "", "the witness's name, the name of its key (e.g. witness.example.org)")
+	addr := fs.String("addr", "127.0.0.1:7380", "address to listen on")
+	var logs []string
+	fs.Func("log", "verifier key of a ledger to witness, or a file holding it (repeat for several)", func(s string) error {
+		logs = append(logs, s)
+		return nil
+	})
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 || pos[0] != "serve" || *dir == "" || *name == "" || len(logs) == 0 {
+		return badInput("usage: groundtruth witness serve --dir DIR --name NAME --log VKEY [--log VKEY...] [--addr ADDR]")
+	}
+	if strings.ContainsAny(*name, " +\n") {
+		return badInput("--name %q: a witness name may not contain spaces or '+'", *name)
+	}
+	var vs []note.Verifier
+	for _, l := range logs {
+		v, err := ledger.ParseVerifierKey(l)
+		if err != nil {
+			return badInput("--log: %v", err)
+		}
+		vs = append(vs, v)
+	}
+	ws, err := ledger.NewWitnessServer(*dir, *name, vs)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return badInput("cannot listen on %s: %v: choose another --addr", *addr, err)
+	}
+	srv := &http.Server{Handler: ws, ReadHeaderTimeout: 10 * time.Second}
+	fmt.Fprintf(e.stdout, "witness %s, key %s\nlistening on http://%s/\n", *name, ws.VerifierKey(), ln.Addr())
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-e.ctx.Done():
+		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := srv.Shutdown(shutdown); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+		return nil
+	}
 }
 
 // runLedgerTSA configures time-stamping authorities and asks them for

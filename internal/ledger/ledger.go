@@ -28,6 +28,9 @@ import (
 type Ledger struct {
 	dir  string
 	keys *keys
+	// witnessFile keeps the largest checkpoint seen, outside the data
+	// directory (witness_file.go); empty when not kept.
+	witnessFile string
 }
 
 // Open opens the ledger in dir. It only reads; writing starts with Sync.

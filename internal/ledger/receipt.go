@@ -11,7 +11,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
+	"github.com/transparency-dev/formats/log"
 	"github.com/transparency-dev/formats/proof"
 	mproof "github.com/transparency-dev/merkle/proof"
 	"github.com/transparency-dev/merkle/rfc6962"
@@ -173,4 +175,55 @@ func (l *Ledger) ItemReceipt(ctx context.Context, st *store.Store, sha256Hex str
 		return nil, ErrNotLogged
 	}
 	return l.Receipt(ctx, uint64(leaves[0].Index), leaves[0].Leaf, sha256Hex)
+}
+
+// passOld says what ledger consistency takes.
+const passOld = "pass a signed checkpoint of this ledger (a file of DIR/ledger/checkpoints, or the one this command printed) or a receipt (.tlog-proof)"
+
+// OldCheckpoint reads what a user gives as an old state of the ledger: a
+// signed checkpoint, or a receipt, whose checkpoint it takes (fromReceipt).
+// Anything else is named plainly, with what to pass instead: a receipt or
+// a key is not a forgery, and must not read like one.
+func OldCheckpoint(raw []byte, v note.Verifier) (cp *Checkpoint, fromReceipt bool, err error) {
+	if bytes.HasPrefix(raw, []byte("c2sp.org/tlog-proof@")) {
+		var p proof.TLogProof
+		if err := p.Unmarshal(raw); err != nil {
+			return nil, true, fmt.Errorf("a receipt (tlog-proof) that cannot be read (%v): %s", err, passOld)
+		}
+		cp, err := ParseCheckpoint(p.Checkpoint, v)
+		if err != nil {
+			return nil, true, fmt.Errorf("a receipt whose checkpoint is not this ledger's: %v", err)
+		}
+		return cp, true, nil
+	}
+	cp, err = ParseCheckpoint(raw, v)
+	if err == nil {
+		return cp, false, nil
+	}
+	text := strings.TrimSpace(string(raw))
+	var body log.Checkpoint
+	switch {
+	case text == "":
+		return nil, false, fmt.Errorf("the file is empty: %s", passOld)
+	case strings.HasPrefix(text, "PRIVATE+KEY+"):
+		return nil, false, fmt.Errorf("the file is a private signing key, not a checkpoint (keep it secret): %s", passOld)
+	}
+	if _, kerr := note.NewVerifier(text); kerr == nil {
+		return nil, false, fmt.Errorf("the file is a verifier key, not a checkpoint: %s", passOld)
+	}
+	var unverified *note.UnverifiedNoteError
+	if _, nerr := note.Open(raw, note.VerifierList()); errors.As(nerr, &unverified) {
+		if _, berr := body.Unmarshal([]byte(unverified.Note.Text)); berr == nil && body.Origin != v.Name() {
+			return nil, false, fmt.Errorf("a checkpoint of another ledger, %q, not of %q: its signature does not verify with this ledger's key", body.Origin, v.Name())
+		}
+		return nil, false, err // this ledger's name, and a bad signature: forged or damaged
+	}
+	if _, berr := body.Unmarshal([]byte(text + "\n")); berr == nil {
+		return nil, false, fmt.Errorf("an unsigned checkpoint body, without its signature line: pass the whole signed checkpoint")
+	}
+	first, _, _ := strings.Cut(text, "\n")
+	if len(first) > 40 {
+		first = first[:40]
+	}
+	return nil, false, fmt.Errorf("not a checkpoint or a receipt (it starts %q): %s", first, passOld)
 }

@@ -22,13 +22,32 @@ import (
 // Sync also repairs an interrupted earlier Sync: a leaf that reached the
 // log but whose index was not recorded is found in the log and recorded,
 // never appended twice. Syncs of several processes take turns.
+//
+// With a witness file set, Sync refuses to grow a ledger that is behind
+// it or not its extension (a *RollbackError): appending to a restored older
+// copy would sign a second, different tree of a size already published.
+// After the append it moves the witness file forward.
 func (l *Ledger) Sync(ctx context.Context, st *store.Store) (*Checkpoint, error) {
 	unlock, err := lockFile(filepath.Join(l.dir, syncLock))
 	if err != nil {
 		return nil, err
 	}
 	defer unlock()
+	if _, err := l.CheckWitnessFile(ctx); err != nil {
+		return nil, err
+	}
+	cp, err := l.sync(ctx, st)
+	if err != nil {
+		return nil, err
+	}
+	if err := l.advanceWitnessFile(ctx, cp); err != nil {
+		return nil, err
+	}
+	return cp, nil
+}
 
+// sync does the work of Sync; the caller holds the sync lock.
+func (l *Ledger) sync(ctx context.Context, st *store.Store) (*Checkpoint, error) {
 	pending, err := st.PendingLeaves(ctx)
 	if err != nil {
 		return nil, err
