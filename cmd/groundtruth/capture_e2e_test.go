@@ -62,7 +62,7 @@ func TestCapture(t *testing.T) {
 	os.WriteFile(root, tsa.RootPEM(), 0o644)
 	mustRun(t, data, "ledger", "tsa", "add", "local", tsaSrv.URL, "--roots", root, "--every", "0s")
 	res := run(t, data, "capture", srv.URL+"/post")
-	if res.code != 2 || !strings.Contains(res.stderr, "private and local addresses are blocked") {
+	if res.code != 2 || !strings.Contains(res.stderr, "resolves to a non-public address; allow it with --allow if intended") {
 		t.Fatalf("capture of a loopback URL: exit %d, stderr %q; want exit 2 and the refusal", res.code, res.stderr)
 	}
 

@@ -95,7 +95,7 @@ func TestCaptureBrowserMalformedAndRefusedSubresource(t *testing.T) {
 	if findRecord(recs, "response", srv.URL+"/malformed?x="+other.URL) == nil {
 		t.Errorf("WARC lacks the malformed page")
 	}
-	if !hasFailure(res, "refused to connect to 127.0.0.1 (loopback)") {
+	if !hasFailure(res, "127.0.0.1 resolves to a non-public address") {
 		t.Errorf("failures = %q, want the browser's loopback subresource refused", res.Failures)
 	}
 	for _, r := range recs {
