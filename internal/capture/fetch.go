@@ -334,6 +334,15 @@ func (r *recorder) fetchOne(ctx context.Context, rawURL string, hdr http.Header)
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("capture: fetch %s: gave up waiting for a response: %w", rawURL, context.Cause(ctx))
 		}
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			return nil, &netError{fmt.Sprintf("capture: fetch %s: no response: the server sent nothing for %s", rawURL, r.cfg.IdleTimeout), err}
+		}
+		// A *net.OpError prints both ends' addresses; the text keeps only
+		// what went wrong.
+		var oe *net.OpError
+		if errors.As(err, &oe) && oe.Err != nil {
+			return nil, &netError{fmt.Sprintf("capture: fetch %s: %s: %v", rawURL, oe.Op, oe.Err), err}
+		}
 		return nil, fmt.Errorf("capture: fetch %s: %w", rawURL, err)
 	}
 	x := &exchange{URL: rawURL, Date: date, Status: resp.StatusCode, Header: resp.Header}

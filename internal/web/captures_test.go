@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"groundtruth/internal/account"
+	"groundtruth/internal/capture"
 )
 
 // A capture requested through the API runs in the real job queue with
@@ -68,7 +69,7 @@ func TestCaptureThroughAPI(t *testing.T) {
 			Items []struct{ Slug, Role string }
 		}
 	}
-	deadline := time.Now().Add(90 * time.Second)
+	deadline := time.Now().Add(capture.DefaultTimeout + time.Minute) // the capture's own limit, and storing
 	for job.State != "done" && job.State != "failed" && time.Now().Before(deadline) {
 		time.Sleep(200 * time.Millisecond)
 		if err := json.Unmarshal([]byte(body(t, s.do(t, account.Viewer, "GET", fmt.Sprintf("/api/v1/jobs/%d", id), "", nil))), &job); err != nil {
