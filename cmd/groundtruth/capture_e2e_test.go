@@ -4,6 +4,7 @@ package main
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"fmt"
 	"io"
@@ -132,18 +133,38 @@ func TestCapture(t *testing.T) {
 }
 
 // TestServeStopsOnSIGTERMDuringCapture stops the server with SIGTERM
-// while it captures a page that never finishes loading (an image trickling
-// a byte every two seconds, a frame that never answers): serve must exit
+// while it captures a page built to hold it: gzip bombs sent as images, an
+// image trickling a byte every two seconds, a frame that never answers,
+// so that the page never finishes loading. serve must exit
 // within seconds, leave the job queued for the next start without counting
 // the attempt, and leave no Chromium process behind.
 func TestServeStopsOnSIGTERMDuringCapture(t *testing.T) {
 	if _, err := os.Stat("/usr/bin/chromium"); err != nil && os.Getenv("GROUNDTRUTH_REQUIRE_TOOLS") != "1" {
 		t.Skip("Chromium is not installed")
 	}
+	// 1 GiB of zeros as gzip members of 1 MiB each: about 1 MB on the wire.
+	var one bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&one, gzip.BestCompression)
+	zw.Write(make([]byte, 1<<20))
+	zw.Close()
+	bomb := bytes.Repeat(one.Bytes(), 1024)
 	browsing := make(chan struct{}, 1)
 	mux := http.NewServeMux()
 	mux.HandleFunc("/page", func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprint(w, `<!doctype html><html><head><title>Never done</title></head><body><img src="/trickle.png"><iframe src="/never"></iframe></body></html>`)
+		fmt.Fprint(w, `<!doctype html><html><head><title>Never done</title></head><body>`)
+		for i := range 8 {
+			fmt.Fprintf(w, `<img src="/bomb/%d.png">`, i)
+		}
+		fmt.Fprint(w, `<img src="/trickle.png"><iframe src="/never"></iframe></body></html>`)
+	})
+	mux.HandleFunc("/bomb/", func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case browsing <- struct{}{}:
+		default:
+		}
+		w.Header().Set("Content-Type", "image/png")
+		w.Header().Set("Content-Encoding", "gzip")
+		w.Write(bomb)
 	})
 	mux.HandleFunc("/trickle.png", func(w http.ResponseWriter, r *http.Request) {
 		select {
