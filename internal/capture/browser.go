@@ -220,11 +220,18 @@ func render(ctx context.Context, chromium, pageURL string, rec *recorder) (*rend
 	c := &cdpConn{w: toChrome, pending: map[int64]chan cdpMessage{}, closed: make(chan struct{})}
 	reqCtx, cancelReqs := context.WithCancel(ctx)
 	var wg sync.WaitGroup
-	// Requests in flight are cancelled before they are waited for.
-	defer func() { cancelReqs(); wg.Wait() }()
 	sem := make(chan struct{}, 4)
 	var nreq, nskipped int
+	var closing bool // no request is started once set
 	var countMu sync.Mutex
+	// Requests in flight are cancelled before they are waited for.
+	defer func() {
+		countMu.Lock()
+		closing = true
+		countMu.Unlock()
+		cancelReqs()
+		wg.Wait()
+	}()
 	c.onEvent = func(m cdpMessage) {
 		switch m.Method {
 		case "Page.loadEventFired":
@@ -247,10 +254,14 @@ func render(ctx context.Context, chromium, pageURL string, rec *recorder) (*rend
 				return
 			}
 			countMu.Lock()
+			if closing {
+				countMu.Unlock()
+				return
+			}
 			nreq++
 			over := nreq > maxBrowserRequests
+			wg.Add(1) // under countMu, so never concurrently with the Wait below
 			countMu.Unlock()
-			wg.Add(1)
 			go func() {
 				defer wg.Done()
 				select {
@@ -300,21 +311,24 @@ func render(ctx context.Context, chromium, pageURL string, rec *recorder) (*rend
 		{"Fetch.enable", map[string]any{"patterns": []map[string]any{{"urlPattern": "*", "requestStage": "Request"}}}},
 		{"Page.enable", nil},
 		{"Emulation.setDeviceMetricsOverride", map[string]any{"width": viewportWidth, "height": viewportHeight, "deviceScaleFactor": 1, "mobile": false}},
-		{"Page.navigate", map[string]any{"url": pageURL}},
 	}
-	// The page may load until a third of the stage is left; that third is
-	// for the screenshot and the PDF. A partial page is better evidence
-	// than none, so they are taken even when the load event never came.
+	for _, st := range steps {
+		if err := c.call(ctx, s, st.method, st.params, nil); err != nil {
+			return nil, memErr.or(err)
+		}
+	}
+	// The page may load until a third of what is left of the stage after
+	// the browser's start; that third is for the screenshot and the PDF.
+	// A partial page is better evidence than none, so they are taken even
+	// when the load event never came.
 	loadCtx, cancelLoad := context.WithCancel(ctx)
 	if d, ok := ctx.Deadline(); ok {
 		cancelLoad()
 		loadCtx, cancelLoad = context.WithDeadline(ctx, d.Add(-time.Until(d)/3))
 	}
 	defer cancelLoad()
-	for _, st := range steps {
-		if err := c.call(loadCtx, s, st.method, st.params, nil); err != nil {
-			return nil, memErr.or(err)
-		}
+	if err := c.call(loadCtx, s, "Page.navigate", map[string]any{"url": pageURL}, nil); err != nil {
+		return nil, memErr.or(err)
 	}
 	select {
 	case <-loaded:

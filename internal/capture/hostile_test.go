@@ -254,7 +254,10 @@ func TestCaptureHostilePage(t *testing.T) {
 	srv := serveOn(t, "127.0.0.1", hostileSite(t))
 	cfg := testConfig()
 	cfg.Chromium = chromium
-	cfg.Timeout = 60 * time.Second
+	// The page never finishes loading, so the capture runs to its limit:
+	// the render to its half, the media to the rest, long enough on a
+	// loaded machine for the bombs and the endless image to be met.
+	cfg.Timeout = 90 * time.Second
 	cfg.FetchTimeout = 10 * time.Second
 	cfg.HeaderTimeout = 10 * time.Second
 	// The race detector decodes gzip at a few MB/s on a loaded machine;
