@@ -33,6 +33,11 @@ eval "$cmd1m" | tee -a "$out"
 cmdload="GROUNDTRUTH_LOAD=1 go test -run TestLoad -count 1 -v -timeout 30m ./internal/web"
 eval "$cmdload" | tee "$out.load"
 
+# A capture of a hostile page (gzip and pixel bombs, endless bodies) with
+# the default limits: its time and peak memory, measured from /proc.
+cmdcap="GROUNDTRUTH_CAPTURE_BENCH=1 go test -run TestCaptureHostilePage -count 1 -v ./internal/capture"
+eval "$cmdcap" | tee "$out.capture"
+
 cpu=$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -n1)
 {
   echo "# Benchmarks"
@@ -43,7 +48,7 @@ cpu=$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -n1)
   echo "- machine: $(nproc) cores${cpu:+, $cpu}, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo) memory, $(uname -sr)"
   echo "- disk: $(df -h . | awk 'NR==2 {print $1}')"
   echo "- go: $(go version | cut -d' ' -f3-)"
-  echo "- commands: \`$cmd\`, then \`$cmd1m\`, then \`$cmdload\`, then \`$cmdindex\`, \`$cmdexact\` and \`$cmdeval\`"
+  echo "- commands: \`$cmd\`, then \`$cmd1m\`, then \`$cmdload\`, then \`$cmdindex\`, \`$cmdexact\`, \`$cmdeval\` and \`$cmdcap\`"
   echo
   echo "What each measures:"
   echo
@@ -92,6 +97,17 @@ cpu=$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -n1)
   echo '```'
   grep -E '^load:' "$out.load"
   echo '```'
+  echo
+  echo "## Capture of a hostile page"
+  echo
+  echo "One capture, default limits, of a page with eight gzip bombs (1 GiB of zeros each, 1 MB on the wire,"
+  echo "sent as image/png), a 20000 × 20000 PNG, an image trickling a byte every 2 s and a frame that never"
+  echo "answers. Peak resident memory of the Go process and Chromium's processes, sampled from /proc every"
+  echo "50 ms, against capture.MemoryCeiling (docs/capture.md)."
+  echo
+  echo '```'
+  grep -E '^capture-memory:' "$out.capture"
+  echo '```'
 } > docs/benchmarks.md
-rm -f "$out" "$out.load" "$out.index" "$out.exact" "$out.eval"
+rm -f "$out" "$out.load" "$out.index" "$out.exact" "$out.eval" "$out.capture"
 echo "wrote docs/benchmarks.md"

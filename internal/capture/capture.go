@@ -26,11 +26,16 @@ import (
 
 // Defaults applied by Capture to zero Config fields.
 const (
-	DefaultMaxBytes      = 256 << 20
-	DefaultTimeout       = 2 * time.Minute
-	DefaultHeaderTimeout = 30 * time.Second
-	DefaultUserAgent     = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36 groundtruth"
-	DefaultTelegramBase  = "https://t.me"
+	DefaultMaxBytes        = 256 << 20
+	DefaultMaxDecodedBytes = 64 << 20
+	DefaultMaxTotalBytes   = 1 << 30
+	DefaultBrowserMemory   = 2 << 30
+	DefaultTimeout         = 2 * time.Minute
+	DefaultHeaderTimeout   = 30 * time.Second
+	DefaultIdleTimeout     = 20 * time.Second
+	DefaultFetchTimeout    = time.Minute
+	DefaultUserAgent       = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36 groundtruth"
+	DefaultTelegramBase    = "https://t.me"
 )
 
 // Config controls one capture. The zero value is safe: private and local
@@ -46,10 +51,33 @@ type Config struct {
 	RootCAs *x509.CertPool
 	// MaxBytes bounds each response body (decoded); default 256 MiB.
 	MaxBytes int64
-	// Timeout bounds the whole capture; default 2 minutes.
+	// MaxDecodedBytes bounds a body the server sent compressed
+	// (Content-Encoding), after decompression, whatever its size on the
+	// wire: a few kilobytes of gzip can expand to gigabytes. Default
+	// 64 MiB.
+	MaxDecodedBytes int64
+	// MaxTotalBytes bounds what one capture holds in memory at once:
+	// response bodies (kept until the capture is packaged) and the wire
+	// copies of the fetches in flight. Fetches beyond it are cut and
+	// recorded as failures. Default 1 GiB.
+	MaxTotalBytes int64
+	// BrowserMemory bounds the resident memory of Chromium's whole
+	// process group (browser, renderers, GPU and utility processes),
+	// checked every 200 ms; above it the browser is killed and the
+	// screenshot and PDF are skipped. Default 2 GiB.
+	BrowserMemory int64
+	// Timeout bounds the whole capture; default 2 minutes. Each stage has
+	// its own share of it (see stageDeadline).
 	Timeout time.Duration
 	// HeaderTimeout bounds the wait for each response head; default 30 s.
 	HeaderTimeout time.Duration
+	// IdleTimeout bounds each read from and write to a server's
+	// connection: a server that stops sending for that long is cut off.
+	// Default 20 s.
+	IdleTimeout time.Duration
+	// FetchTimeout bounds each fetch, head and body, so that a body
+	// trickling a byte at a time cannot hold a stage; default 1 minute.
+	FetchTimeout time.Duration
 	// Chromium and YtDlp are executable paths: "" looks them up on PATH
 	// ("chromium", "yt-dlp"), "-" disables the step.
 	Chromium, YtDlp string
@@ -136,10 +164,11 @@ func Capture(ctx context.Context, cfg Config, rawURL, dir string, progress func(
 		}
 	}()
 	rec := &recorder{
-		cfg:   &cfg,
-		guard: &guard{allow: cfg.Allow, resolver: cfg.Resolver, timeout: cfg.HeaderTimeout},
-		warc:  &lockedWriter{w: ww},
-		cache: map[string]*exchange{},
+		cfg:    &cfg,
+		guard:  &guard{allow: cfg.Allow, resolver: cfg.Resolver, timeout: cfg.HeaderTimeout},
+		warc:   &lockedWriter{w: ww},
+		cache:  map[string]*exchange{},
+		budget: newBudget(cfg.MaxTotalBytes),
 	}
 
 	// Telegram posts are fetched through their embed view, which carries
@@ -151,7 +180,9 @@ func Capture(ctx context.Context, cfg Config, rawURL, dir string, progress func(
 	}
 
 	stage("fetch")
-	hops, err := rec.get(ctx, pageURL, http.Header{"Accept": {"text/html,application/xhtml+xml,*/*;q=0.8"}})
+	fetchCtx, cancelFetch := stageContext(ctx, "fetch", cfg.Timeout, cfg.Timeout/2, cfg.Timeout/2)
+	hops, err := rec.get(fetchCtx, pageURL, http.Header{"Accept": {"text/html,application/xhtml+xml,*/*;q=0.8"}})
+	cancelFetch()
 	if err != nil {
 		// No final response for the page itself (refused, unreachable, a
 		// redirect loop or a redirect to a refused URL): nothing to keep.
@@ -208,7 +239,12 @@ func Capture(ctx context.Context, cfg Config, rawURL, dir string, progress func(
 			res.Failures = append(res.Failures, fmt.Sprintf("screenshot and PDF skipped: %v; install the Debian package chromium", err))
 			break
 		}
-		out, err := render(ctx, chromium, main.URL, rec)
+		// The render may use half the capture's time, and never the last
+		// quarter, which is kept for the media: the screenshot of a slow
+		// page must not cost the images and videos themselves.
+		renderCtx, cancelRender := stageContext(ctx, "render", cfg.Timeout, cfg.Timeout/2, cfg.Timeout/4)
+		out, err := render(renderCtx, chromium, main.URL, rec)
+		cancelRender()
 		if err != nil {
 			res.Failures = append(res.Failures, fmt.Sprintf("screenshot and PDF: %v", err))
 			break
@@ -315,6 +351,37 @@ func Capture(ctx context.Context, cfg Config, rawURL, dir string, progress func(
 	return res, nil
 }
 
+// stageContext returns the context of one stage of a capture: it ends
+// after budget, or when only reserve is left of ctx's time (for the stages
+// after it), whichever comes first, with a cause naming the stage. The
+// job's cancellation and the capture's own limit still end it at once.
+func stageContext(ctx context.Context, name string, limit, budget, reserve time.Duration) (context.Context, context.CancelFunc) {
+	now := time.Now()
+	deadline := now.Add(budget)
+	if d, ok := ctx.Deadline(); ok && d.Add(-reserve).Before(deadline) {
+		deadline = d.Add(-reserve)
+	}
+	return context.WithDeadlineCause(ctx, deadline,
+		fmt.Errorf("%s stage's share (%s) of the capture time limit of %s reached", name, deadline.Sub(now).Round(time.Second/10), limit))
+}
+
+// transientBytes is what a capture may hold beyond MaxTotalBytes at a
+// moment: the bodies handed to Chromium (at most 4 at once, each at most
+// maxBrowserBody, and a few copies of each while it is base64-encoded into
+// a DevTools message), the screenshot and PDF as they arrive, decoder
+// buffers and the runtime's slack before it collects.
+const transientBytes = 512 << 20
+
+// MemoryCeiling is the most resident memory one capture with cfg is meant
+// to use, groundtruth's part and Chromium's together: MaxTotalBytes of
+// bodies, BrowserMemory for the browser's process group, and
+// transientBytes. The browser can pass its share by what it allocates
+// between two checks (200 ms) before it is killed.
+func MemoryCeiling(cfg Config) int64 {
+	cfg = cfg.withDefaults()
+	return cfg.MaxTotalBytes + cfg.BrowserMemory + transientBytes
+}
+
 // captureRecord is the metadata record describing the capture itself.
 type captureRecord struct {
 	*Result
@@ -338,6 +405,21 @@ func (c Config) withDefaults() Config {
 	}
 	if c.HeaderTimeout <= 0 {
 		c.HeaderTimeout = DefaultHeaderTimeout
+	}
+	if c.IdleTimeout <= 0 {
+		c.IdleTimeout = DefaultIdleTimeout
+	}
+	if c.FetchTimeout <= 0 {
+		c.FetchTimeout = DefaultFetchTimeout
+	}
+	if c.MaxDecodedBytes <= 0 {
+		c.MaxDecodedBytes = DefaultMaxDecodedBytes
+	}
+	if c.MaxTotalBytes <= 0 {
+		c.MaxTotalBytes = DefaultMaxTotalBytes
+	}
+	if c.BrowserMemory <= 0 {
+		c.BrowserMemory = DefaultBrowserMemory
 	}
 	if c.Resolver == nil {
 		c.Resolver = net.DefaultResolver

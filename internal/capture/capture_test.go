@@ -18,6 +18,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -453,27 +454,34 @@ func TestCaptureSSRF(t *testing.T) {
 		"mapped.test": {netip.MustParseAddr("::ffff:169.254.169.254")},
 	}
 	redirect := func(to string) string { return site.URL + "/redirect?to=" + to }
+	// A refusal names the host and the way to allow it, never what the
+	// name resolved to: that would map the operator's network for whoever
+	// reads the job's result.
+	refusal := func(rawURL, host string) string {
+		return "capture: refused " + rawURL + ": " + host + " resolves to a non-public address; allow it with --allow if intended"
+	}
 	tests := []struct {
 		name, url string
 		want      []string // substrings of the error
+		leak      []string // what the error must not say
 	}{
 		{"redirect to 127.0.0.1", redirect("http://127.0.0.1:" + otherPort + "/page"),
-			[]string{"refused to connect to 127.0.0.1 (loopback)", "private and local addresses are blocked", "--allow 127.0.0.0/8"}},
+			[]string{refusal("http://127.0.0.1:"+otherPort+"/page", "127.0.0.1")}, []string{"loopback", "127.0.0.0/8"}},
 		{"redirect to metadata", redirect("http://169.254.169.254/latest/meta-data/"),
-			[]string{"refused to connect to 169.254.169.254 (link-local, cloud metadata service)", "--allow 169.254.169.254/32"}},
+			[]string{refusal("http://169.254.169.254/latest/meta-data/", "169.254.169.254")}, []string{"link-local", "metadata service"}},
 		{"redirect to [::1]", redirect("http://[::1]:" + v6Port + "/page"),
-			[]string{"refused to connect to ::1 (loopback)", "--allow ::1/128"}},
+			[]string{refusal("http://[::1]:"+v6Port+"/page", "::1")}, []string{"loopback", "::1/128"}},
 		{"redirect to name resolving to private", redirect("http://evil.test/"),
-			[]string{"refused to connect to 10.0.0.5 (private)", "for http://evil.test/", "--allow 10.0.0.0/8"}},
+			[]string{refusal("http://evil.test/", "evil.test")}, []string{"10.0.0.5", "10.0.0.0/8", "private"}},
 		{"name resolving to loopback", "http://loop.test:" + otherPort + "/page",
-			[]string{"refused to connect to 127.0.0.1 (loopback)"}},
+			[]string{refusal("http://loop.test:"+otherPort+"/page", "loop.test")}, []string{"127.0.0.1", "loopback"}},
 		{"name with one private answer", "http://mixed.test/",
-			[]string{"refused to connect to 192.168.1.1 (private)"}},
-		{"IPv4-mapped metadata", "http://mapped.test/", []string{"refused to connect to 169.254.169.254"}},
-		{"IPv4-mapped literal", "http://[::ffff:127.0.0.1]:" + otherPort + "/", []string{"refused to connect to 127.0.0.1 (loopback)"}},
-		{"decimal literal", "http://2130706433:" + otherPort + "/", nil}, // not an IP to Go; DNS fails: refused either way
-		{"file scheme", "file:///etc/passwd", []string{"only http and https"}},
-		{"redirect to file scheme", redirect("file:///etc/passwd"), []string{"only http and https"}},
+			[]string{refusal("http://mixed.test/", "mixed.test")}, []string{"192.168.1.1", "93.184.215.14", "private"}},
+		{"IPv4-mapped metadata", "http://mapped.test/", []string{refusal("http://mapped.test/", "mapped.test")}, []string{"169.254", "metadata"}},
+		{"IPv4-mapped literal", "http://[::ffff:127.0.0.1]:" + otherPort + "/", []string{"resolves to a non-public address"}, []string{"loopback"}},
+		{"decimal literal", "http://2130706433:" + otherPort + "/", nil, nil}, // not an IP to Go; DNS fails: refused either way
+		{"file scheme", "file:///etc/passwd", []string{"only http and https"}, nil},
+		{"redirect to file scheme", redirect("file:///etc/passwd"), []string{"only http and https"}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -490,7 +498,12 @@ func TestCaptureSSRF(t *testing.T) {
 					t.Errorf("error = %q, want it to contain %q", err, w)
 				}
 			}
-			if len(tt.want) > 0 && strings.HasPrefix(tt.want[0], "refused to connect") && !errors.Is(err, ErrBlocked) {
+			for _, l := range tt.leak {
+				if strings.Contains(err.Error(), l) || slices.ContainsFunc(res.Failures, func(f string) bool { return strings.Contains(f, l) }) {
+					t.Errorf("error = %q (failures %q) tells %q", err, res.Failures, l)
+				}
+			}
+			if len(tt.want) > 0 && strings.Contains(tt.want[0], "non-public address") && !errors.Is(err, ErrBlocked) {
 				t.Errorf("errors.Is(err, ErrBlocked) = false for %v", err)
 			}
 			if res == nil || len(res.Failures) == 0 {

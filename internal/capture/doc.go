@@ -15,8 +15,19 @@
 // multicast and other special-purpose addresses unless Config.Allow lists
 // them. The check runs at connect time against the address actually
 // dialled, so redirects, browser subresources, yt-dlp (through a guarded
-// local proxy) and DNS rebinding are all covered. Response sizes and the
-// total time are bounded.
+// local proxy) and DNS rebinding are all covered. A refusal names the
+// host, never the address it resolved to.
+//
+// # Limits
+//
+// A hostile page must not hold a capture, its worker or the server. Every
+// read and write on a server's connection has an idle deadline, each fetch
+// a total one, and each stage of a capture its own share of the time limit
+// (the render never takes the quarter kept for media). Bodies are bounded
+// decoded, compressed ones more tightly, and a capture's bodies together;
+// Chromium's process group is measured from /proc and killed above its
+// share, when its stage ends, and on every exit path. [MemoryCeiling]
+// states the resulting bound.
 //
 // # Recording
 //

@@ -13,7 +13,9 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"groundtruth/internal/capture/warc"
@@ -50,6 +52,9 @@ type tap struct {
 	wrote, read bytes.Buffer
 	limit       int
 	overflow    bool
+	overBudget  bool    // overflow because the capture's memory budget ran out
+	budget      *budget // the capture's memory; what the tap keeps is charged to it
+	charged     int64
 }
 
 func (t *tap) add(buf *bytes.Buffer, p []byte) {
@@ -59,21 +64,90 @@ func (t *tap) add(buf *bytes.Buffer, p []byte) {
 		t.overflow = true
 		p = p[:max(0, t.limit-buf.Len())]
 	}
+	if !t.budget.take(int64(len(p))) {
+		t.overflow, t.overBudget = true, true
+		return
+	}
+	t.charged += int64(len(p))
 	buf.Write(p)
 }
 
-func (t *tap) snapshot() (wrote, read []byte, overflow bool) {
+// release returns what the tap kept to the budget; the tap must not be
+// used after.
+func (t *tap) release() {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return bytes.Clone(t.wrote.Bytes()), bytes.Clone(t.read.Bytes()), t.overflow
+	t.budget.give(t.charged)
+	t.charged = 0
+	t.wrote, t.read = bytes.Buffer{}, bytes.Buffer{}
 }
 
+// budget is a capture's allowance of bytes held in memory, shared by its
+// concurrent fetches.
+type budget struct{ left atomic.Int64 }
+
+func newBudget(n int64) *budget {
+	b := &budget{}
+	b.left.Store(n)
+	return b
+}
+
+// take reserves n bytes, or reports false (reserving nothing) if fewer
+// are left.
+func (b *budget) take(n int64) bool {
+	if b.left.Add(-n) < 0 {
+		b.left.Add(n)
+		return false
+	}
+	return true
+}
+
+func (b *budget) give(n int64) { b.left.Add(n) }
+
+// errBudget ends a body read when the capture's memory budget is used up.
+var errBudget = errors.New("the capture's memory budget is used up")
+
+// budgetReader charges what it reads to a budget, and stops at once when
+// ctx ends: a decompressor can go on producing output from what it has
+// buffered after the connection under it is closed.
+type budgetReader struct {
+	ctx context.Context
+	r   io.Reader
+	b   *budget
+}
+
+func (br budgetReader) Read(p []byte) (int, error) {
+	if err := br.ctx.Err(); err != nil {
+		return 0, context.Cause(br.ctx)
+	}
+	// Small reads, so that ctx is looked at often: one large read from a
+	// decompressor can take seconds on a loaded machine.
+	n, err := br.r.Read(p[:min(len(p), 64<<10)])
+	if !br.b.take(int64(n)) {
+		return 0, errBudget
+	}
+	return n, err
+}
+
+func (t *tap) snapshot() (wrote, read []byte, overflow, overBudget bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return bytes.Clone(t.wrote.Bytes()), bytes.Clone(t.read.Bytes()), t.overflow, t.overBudget
+}
+
+// tapConn records a connection's bytes and puts a deadline on every read
+// and write: a server that stops sending (or reading) for idle is cut off
+// however patient the caller's context is.
 type tapConn struct {
 	net.Conn
-	t *tap
+	t    *tap
+	idle time.Duration
 }
 
 func (c *tapConn) Read(p []byte) (int, error) {
+	if err := c.Conn.SetReadDeadline(time.Now().Add(c.idle)); err != nil {
+		return 0, err
+	}
 	n, err := c.Conn.Read(p)
 	c.t.add(&c.t.read, p[:n])
 	return n, err
@@ -83,6 +157,9 @@ func (c *tapConn) Read(p []byte) (int, error) {
 // be read and snapshotted, before Conn.Write returns on this goroutine.
 // Bytes that were not sent are removed again.
 func (c *tapConn) Write(p []byte) (int, error) {
+	if err := c.Conn.SetWriteDeadline(time.Now().Add(c.idle)); err != nil {
+		return 0, err
+	}
 	c.t.add(&c.t.wrote, p)
 	n, err := c.Conn.Write(p)
 	if n < len(p) {
@@ -100,6 +177,8 @@ type recorder struct {
 	cfg   *Config
 	guard *guard
 	warc  *lockedWriter
+
+	budget *budget
 
 	mu       sync.Mutex
 	cache    map[string]*exchange
@@ -186,7 +265,12 @@ func (r *recorder) fetchOne(ctx context.Context, rawURL string, hdr http.Header)
 		return nil, fmt.Errorf("capture: refused %s: no host", rawURL)
 	}
 
-	tp := &tap{limit: int(min(r.cfg.MaxBytes+headerAllowance, 1<<40))}
+	// Each fetch, head and body, has its own time limit within the stage's.
+	ctx, cancel := context.WithTimeoutCause(ctx, r.cfg.FetchTimeout,
+		fmt.Errorf("fetch time limit of %s reached", r.cfg.FetchTimeout))
+	defer cancel()
+	tp := &tap{limit: int(min(r.cfg.MaxBytes+headerAllowance, 1<<40)), budget: r.budget}
+	defer tp.release()
 	var remote netip.Addr
 	var certs [][]byte
 	// One transport per request: with a single connection per transport we
@@ -199,7 +283,7 @@ func (r *recorder) fetchOne(ctx context.Context, rawURL string, hdr http.Header)
 				return nil, err
 			}
 			remote = ip
-			return &tapConn{Conn: c, t: tp}, nil
+			return &tapConn{Conn: c, t: tp, idle: r.cfg.IdleTimeout}, nil
 		},
 		DialTLSContext: func(ctx context.Context, _, addr string) (net.Conn, error) {
 			c, ip, err := r.guard.dial(ctx, addr, rawURL)
@@ -222,7 +306,7 @@ func (r *recorder) fetchOne(ctx context.Context, rawURL string, hdr http.Header)
 				certs = append(certs, c.Raw)
 			}
 			// Tap the plaintext side so the WARC holds HTTP messages, not TLS records.
-			return &tapConn{Conn: tc, t: tp}, nil
+			return &tapConn{Conn: tc, t: tp, idle: r.cfg.IdleTimeout}, nil
 		},
 		DisableKeepAlives:      true,
 		ForceAttemptHTTP2:      false,
@@ -250,29 +334,73 @@ func (r *recorder) fetchOne(ctx context.Context, rawURL string, hdr http.Header)
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("capture: fetch %s: gave up waiting for a response: %w", rawURL, context.Cause(ctx))
 		}
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			return nil, &netError{fmt.Sprintf("capture: fetch %s: no response: the server sent nothing for %s", rawURL, r.cfg.IdleTimeout), err}
+		}
+		// A *net.OpError prints both ends' addresses; the text keeps only
+		// what went wrong.
+		var oe *net.OpError
+		if errors.As(err, &oe) && oe.Err != nil {
+			return nil, &netError{fmt.Sprintf("capture: fetch %s: %s: %v", rawURL, oe.Op, oe.Err), err}
+		}
 		return nil, fmt.Errorf("capture: fetch %s: %w", rawURL, err)
 	}
 	x := &exchange{URL: rawURL, Date: date, Status: resp.StatusCode, Header: resp.Header}
-	body, readErr := io.ReadAll(io.LimitReader(resp.Body, r.cfg.MaxBytes+1))
+	// Go asked for gzip and decodes it (resp.Uncompressed): such a body
+	// has the tighter decoded limit, since its size on the wire says
+	// nothing about its size in memory.
+	limit := r.cfg.MaxBytes
+	if resp.Uncompressed {
+		limit = min(limit, r.cfg.MaxDecodedBytes)
+	}
+	body, readErr := io.ReadAll(io.LimitReader(budgetReader{ctx, resp.Body, r.budget}, limit+1))
 	resp.Body.Close()
 	x.RemoteIP = remote
 	x.certs = certs
-	x.wireReq, x.wireResp, _ = tp.snapshot()
-	_, _, overflow := tp.snapshot()
+	var overflow, overBudget bool
+	x.wireReq, x.wireResp, overflow, overBudget = tp.snapshot()
+	tooLarge := true // a size limit cut the body: fetching it again would not help
 	switch {
-	case int64(len(body)) > r.cfg.MaxBytes || overflow:
-		x.Body = body[:min(int64(len(body)), r.cfg.MaxBytes)]
-		r.fail("%s: response larger than %d bytes: truncated and not written to the WARC", rawURL, r.cfg.MaxBytes)
+	case int64(len(body)) > limit && resp.Uncompressed:
+		x.Body = body[:limit]
+		r.fail("%s: compressed response decodes to more than %d bytes: cut and not written to the WARC", rawURL, limit)
+	case errors.Is(readErr, errBudget) || overBudget:
+		x.Body = body
+		r.fail("%s: cut after %d bytes: the capture holds %d bytes in memory at most; not written to the WARC", rawURL, len(body), r.cfg.MaxTotalBytes)
+	case int64(len(body)) > limit || overflow:
+		x.Body = body[:min(int64(len(body)), limit)]
+		r.fail("%s: response larger than %d bytes: truncated and not written to the WARC", rawURL, limit)
 	case readErr != nil:
 		x.Body = body
 		cause := readErr
-		if ctx.Err() != nil {
+		switch {
+		case errors.Is(readErr, os.ErrDeadlineExceeded):
+			cause = fmt.Errorf("the server sent nothing for %s", r.cfg.IdleTimeout)
+		case ctx.Err() != nil:
 			cause = fmt.Errorf("%w (%w)", readErr, context.Cause(ctx))
 		}
 		r.fail("%s: response body incomplete after %d bytes: %v; not written to the WARC", rawURL, len(body), cause)
 	default:
 		x.Body = body
 		x.Complete = true
+	}
+	if x.Complete {
+		tooLarge = false
+	} else if readErr != nil && !errors.Is(readErr, errBudget) && !overflow && int64(len(body)) <= limit {
+		tooLarge = false // interrupted: a later stage, with time of its own, may try again
+	}
+	if !x.Complete {
+		// Only complete bodies are kept (in the cache, for the media stage
+		// and the browser); a cut one is used briefly at most (the page's
+		// own partial HTML), so it no longer counts against the budget.
+		r.budget.give(int64(len(body)))
+		if tooLarge {
+			// Remembered without its body, so that the browser and the
+			// media stage do not fetch a decompression bomb twice.
+			r.mu.Lock()
+			r.cache[rawURL] = &exchange{URL: rawURL, Date: date, Status: x.Status, Header: x.Header, RemoteIP: remote}
+			r.mu.Unlock()
+		}
 	}
 	if loc := resp.Header.Get("Location"); loc != "" && resp.StatusCode >= 300 && resp.StatusCode < 400 {
 		if lu, err := u.Parse(loc); err == nil {

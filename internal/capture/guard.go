@@ -18,18 +18,24 @@ import (
 var ErrBlocked = errors.New("address blocked")
 
 // BlockedError reports that a fetch was refused because the host resolved
-// to an address in a blocked range.
+// to an address in a blocked range. Its message names the host only: what
+// a name resolves to inside the operator's network (10.x, a metadata
+// service) is itself reconnaissance, and capture errors reach analysts
+// through the job queue and the web. Addr, Reason and Range stay in the
+// value for programs; they are never put into the text.
 type BlockedError struct {
 	URL    string       // the URL being fetched (one hop of a redirect chain)
+	Host   string       // the host name (or address literal) of URL
 	Addr   netip.Addr   // the resolved address that was refused
 	Reason string       // "loopback", "private", "link-local (cloud metadata)", …
-	Range  netip.Prefix // the blocked range it fell in; suggested for --allow
+	Range  netip.Prefix // the blocked range it fell in
 }
 
-// Error names the address, the reason and the flag that would allow it.
+// Error says that the host is refused and how to allow it, without the
+// address, its range or why it is special.
 func (e *BlockedError) Error() string {
-	return fmt.Sprintf("capture: refused to connect to %s (%s) for %s: private and local addresses are blocked; allow them with --allow %s",
-		e.Addr, e.Reason, e.URL, e.Range)
+	return fmt.Sprintf("capture: refused %s: %s resolves to a non-public address; allow it with --allow if intended",
+		e.URL, e.Host)
 }
 
 // Unwrap makes errors.Is(err, ErrBlocked) true.
@@ -145,7 +151,7 @@ func (g *guard) resolve(ctx context.Context, host, rawURL string) ([]netip.Addr,
 	} else {
 		addrs, err = g.resolver.LookupNetIP(ctx, "ip", host)
 		if err != nil {
-			return nil, fmt.Errorf("capture: resolve %s for %s: %w", host, rawURL, err)
+			return nil, &netError{fmt.Sprintf("capture: resolve %s for %s: %s", host, rawURL, lookupCause(err)), err}
 		}
 		if len(addrs) == 0 {
 			return nil, fmt.Errorf("capture: resolve %s for %s: no addresses", host, rawURL)
@@ -153,7 +159,7 @@ func (g *guard) resolve(ctx context.Context, host, rawURL string) ([]netip.Addr,
 	}
 	for _, a := range addrs {
 		if r, ok := g.classify(a); !ok {
-			return nil, &BlockedError{URL: rawURL, Addr: a.Unmap().WithZone(""), Reason: r.reason, Range: r.prefix}
+			return nil, &BlockedError{URL: rawURL, Host: host, Addr: a.Unmap().WithZone(""), Reason: r.reason, Range: r.prefix}
 		}
 	}
 	return addrs, nil
@@ -184,7 +190,7 @@ func (g *guard) dial(ctx context.Context, hostport, rawURL string) (net.Conn, ne
 				return fmt.Errorf("capture: unexpected socket address %q", address)
 			}
 			if r, ok := g.classify(ap.Addr()); !ok {
-				return &BlockedError{URL: rawURL, Addr: ap.Addr().Unmap(), Reason: r.reason, Range: r.prefix}
+				return &BlockedError{URL: rawURL, Host: host, Addr: ap.Addr().Unmap(), Reason: r.reason, Range: r.prefix}
 			}
 			return nil
 		},
@@ -200,5 +206,55 @@ func (g *guard) dial(ctx context.Context, hostport, rawURL string) (net.Conn, ne
 			break
 		}
 	}
-	return nil, netip.Addr{}, fmt.Errorf("capture: connect to %s for %s: %w", hostport, rawURL, errors.Join(errs...))
+	return nil, netip.Addr{}, &netError{fmt.Sprintf("capture: connect to %s for %s: %s", hostport, rawURL, dialCause(ctx, errs)), errors.Join(errs...)}
+}
+
+// netError is a resolution or connection failure whose message leaves out
+// the addresses involved (the resolved address, the DNS server's): the
+// operator's network layout is not for the people reading capture
+// results. The full error stays reachable with errors.Unwrap for tests
+// and for errors.Is (context deadlines, ECONNREFUSED).
+type netError struct {
+	msg string
+	err error
+}
+
+func (e *netError) Error() string { return e.msg }
+func (e *netError) Unwrap() error { return e.err }
+
+// lookupCause is a DNS failure in words, without the resolver's address
+// that *net.DNSError prints.
+func lookupCause(err error) string {
+	var de *net.DNSError
+	switch {
+	case errors.As(err, &de) && de.IsNotFound:
+		return "no such host"
+	case errors.As(err, &de) && de.IsTimeout:
+		return "DNS lookup timed out"
+	case errors.As(err, &de):
+		return "DNS lookup failed: " + de.Err
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		return "DNS lookup interrupted: " + err.Error()
+	default:
+		return "DNS lookup failed"
+	}
+}
+
+// dialCause is why the connection attempts failed, without the addresses
+// that *net.OpError prints.
+func dialCause(ctx context.Context, errs []error) string {
+	err := errors.Join(errs...)
+	var ne net.Error
+	switch {
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "connection refused"
+	case ctx.Err() != nil:
+		return "interrupted: " + context.Cause(ctx).Error()
+	case errors.As(err, &ne) && ne.Timeout():
+		return "connection timed out"
+	case errors.Is(err, syscall.ENETUNREACH), errors.Is(err, syscall.EHOSTUNREACH):
+		return "network unreachable"
+	default:
+		return "connection failed"
+	}
 }

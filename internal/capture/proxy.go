@@ -19,17 +19,39 @@ import (
 // opaque tunnel, so those bytes are not recorded in the WARC; the
 // downloaded file and yt-dlp's info JSON are recorded instead.
 type guardProxy struct {
-	g   *guard
-	ln  net.Listener
-	srv *http.Server
+	g    *guard
+	ln   net.Listener
+	srv  *http.Server
+	idle time.Duration // bound on each read and write of an upstream connection
 }
 
-func startGuardProxy(g *guard) (*guardProxy, error) {
+// idleConn puts a deadline on every read and write, so that a server
+// that goes silent mid-download cannot hold a tunnel, or yt-dlp, open.
+type idleConn struct {
+	net.Conn
+	idle time.Duration
+}
+
+func (c idleConn) Read(p []byte) (int, error) {
+	if err := c.Conn.SetReadDeadline(time.Now().Add(c.idle)); err != nil {
+		return 0, err
+	}
+	return c.Conn.Read(p)
+}
+
+func (c idleConn) Write(p []byte) (int, error) {
+	if err := c.Conn.SetWriteDeadline(time.Now().Add(c.idle)); err != nil {
+		return 0, err
+	}
+	return c.Conn.Write(p)
+}
+
+func startGuardProxy(g *guard, idle time.Duration) (*guardProxy, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("capture: start guard proxy: %w", err)
 	}
-	p := &guardProxy{g: g, ln: ln}
+	p := &guardProxy{g: g, ln: ln, idle: idle}
 	p.srv = &http.Server{Handler: p, ReadHeaderTimeout: 30 * time.Second}
 	go p.srv.Serve(ln)
 	return p, nil
@@ -53,7 +75,10 @@ func (p *guardProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		Proxy: nil,
 		DialContext: func(ctx context.Context, _, addr string) (net.Conn, error) {
 			c, _, err := p.g.dial(ctx, addr, target)
-			return c, err
+			if err != nil {
+				return nil, err
+			}
+			return idleConn{c, p.idle}, nil
 		},
 		DisableKeepAlives: true,
 	}
@@ -76,11 +101,12 @@ func (p *guardProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (p *guardProxy) tunnel(w http.ResponseWriter, r *http.Request) {
-	upstream, _, err := p.g.dial(r.Context(), r.Host, "https://"+r.Host)
+	conn, _, err := p.g.dial(r.Context(), r.Host, "https://"+r.Host)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusForbidden)
 		return
 	}
+	upstream := idleConn{conn, p.idle}
 	hj, ok := w.(http.Hijacker)
 	if !ok {
 		upstream.Close()

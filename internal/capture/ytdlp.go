@@ -32,7 +32,7 @@ func runYtDlp(ctx context.Context, cfg *Config, rec *recorder, pageURL, dir, ref
 	if err != nil {
 		return nil, fmt.Errorf("video: %v; install the Debian package yt-dlp to download embedded video", err)
 	}
-	proxy, err := startGuardProxy(rec.guard)
+	proxy, err := startGuardProxy(rec.guard, cfg.IdleTimeout)
 	if err != nil {
 		return nil, fmt.Errorf("video: %w", err)
 	}

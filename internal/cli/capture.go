@@ -121,7 +121,7 @@ func (e *env) waitForCaptures(ctx context.Context, d *data, ids []int64) error {
 				}
 			case store.JobFailed, store.JobCancelled:
 				fmt.Fprintf(e.stderr, "capture %d %s: %s: %s\n", id, in.URL, j.State, j.Error)
-				if strings.Contains(j.Error, "addresses are blocked") {
+				if strings.Contains(j.Error, "resolves to a non-public address") {
 					refused = append(refused, in.URL)
 				} else {
 					failed = append(failed, in.URL)
@@ -140,7 +140,7 @@ func (e *env) waitForCaptures(ctx context.Context, d *data, ids []int64) error {
 	}
 	switch {
 	case len(refused) > 0:
-		return badInput("refused %s: private and local addresses are blocked; allow a range with --allow", strings.Join(refused, ", "))
+		return badInput("refused %s: resolves to a non-public address; allow it with --allow if intended", strings.Join(refused, ", "))
 	case len(failed) > 0:
 		return fmt.Errorf("%d of %d capture(s) failed: %s", len(failed), len(ids), strings.Join(failed, ", "))
 	}

@@ -171,6 +171,12 @@ func (env Env) capture(lib *media.Library) jobs.Handler {
 		}
 		defer os.RemoveAll(dir)
 		res, err := capture.Capture(ctx, cfg, in.URL, dir, progress)
+		if err == nil && ctx.Err() != nil {
+			// Cancelled, or the server is stopping: what was fetched until
+			// then is not stored as if it were the capture; the job is
+			// cancelled or taken up again whole.
+			return nil, context.Cause(ctx)
+		}
 		if err != nil {
 			if errors.Is(err, capture.ErrBlocked) || strings.Contains(err.Error(), "only http and https") {
 				return nil, jobs.Permanent(err)

@@ -34,6 +34,12 @@
 //   - The runner shuts down: the handler's context is cancelled and the job
 //     is queued again without counting the attempt.
 //
+// A cancelled handler has Options.Grace (default 2 s) to return. One that
+// does not (stuck in a read no deadline covers) is left behind: its worker
+// records the outcome and takes the next job, and a shutdown does not wait
+// for it. The handler's own deadlines must still end it; until then it
+// runs beside the workers.
+//
 // Errors and progress messages are stored as one line of bounded length;
 // they are shown to users, so handlers should write them for people.
 package jobs

@@ -29,6 +29,7 @@ type Options struct {
 	Poll        time.Duration                   // how often idle workers look for due jobs; default 2s
 	Lease       time.Duration                   // how long a claim holds without renewal; default 1 min
 	MaxAttempts int                             // attempts of a job enqueued through the runner; default 5
+	Grace       time.Duration                   // how long a cancelled handler may take to return before its worker moves on; default 2s
 	Backoff     func(attempt int) time.Duration // wait after failed attempt n (1-based); default DefaultBackoff
 	Now         func() time.Time                // the clock; default time.Now
 	// Only, when set, limits the runner to these jobs: a command line
@@ -58,6 +59,14 @@ var (
 	errLeaseLost = errors.New("jobs: job no longer held by this worker")
 )
 
+// DefaultGrace is how long a worker waits for a cancelled handler (job
+// cancelled, lease lost, runner shutting down) before it records the
+// outcome and moves on without it. Handlers are written to return soon
+// after their context ends; the grace only matters for one that does not
+// (a hostile server, a stuck child process), which must not hold a worker
+// or keep the server from stopping.
+const DefaultGrace = 2 * time.Second
+
 // reportTimeout bounds the store writes that record an outcome; they run
 // even while the runner shuts down.
 const reportTimeout = 10 * time.Second
@@ -75,6 +84,9 @@ func New(st *store.Store, handlers map[string]Handler, o Options) *Runner {
 	}
 	if o.MaxAttempts <= 0 {
 		o.MaxAttempts = 5
+	}
+	if o.Grace <= 0 {
+		o.Grace = DefaultGrace
 	}
 	if o.Backoff == nil {
 		o.Backoff = DefaultBackoff
@@ -169,7 +181,8 @@ func (r *Runner) signal() {
 }
 
 // Run runs jobs until ctx is done, then cancels the running ones, returns
-// them to the queue and returns nil. It waits for every handler to return.
+// them to the queue and returns nil. It waits for every handler to return,
+// each for at most Options.Grace after the cancellation.
 func (r *Runner) Run(ctx context.Context) error {
 	if len(r.kinds) == 0 {
 		return errors.New("jobs: run: no handlers")
@@ -246,7 +259,7 @@ func (r *Runner) run(ctx context.Context, j *store.Job) {
 			}
 		}
 	})
-	result, err := r.call(jctx, j, report)
+	result, err := r.attempt(jctx, j, report)
 	close(done)
 	renewer.Wait()
 
@@ -271,6 +284,38 @@ func (r *Runner) run(ctx context.Context, j *store.Job) {
 	// A lost lease means someone else decided the job's fate.
 	if err != nil && !errors.Is(err, store.ErrLeaseLost) {
 		slog.ErrorContext(ctx, "jobs: outcome not recorded", slog.Int64("job_id", j.ID), slog.String("error", err.Error()))
+	}
+}
+
+// attempt runs j's handler on its own goroutine and returns its outcome,
+// or, if the handler has not returned Options.Grace after ctx ended, an
+// error saying so: the worker is then free although the handler goroutine
+// lives on until it returns (its context is cancelled, its reports are
+// refused, and its outcome is dropped).
+func (r *Runner) attempt(ctx context.Context, j *store.Job, progress func(string)) ([]byte, error) {
+	type outcome struct {
+		result []byte
+		err    error
+	}
+	out := make(chan outcome, 1) // buffered: an abandoned handler must not block on it
+	go func() {
+		res, err := r.call(ctx, j, progress)
+		out <- outcome{res, err}
+	}()
+	select {
+	case o := <-out:
+		return o.result, o.err
+	case <-ctx.Done():
+	}
+	grace := time.NewTimer(r.o.Grace)
+	defer grace.Stop()
+	select {
+	case o := <-out:
+		return o.result, o.err
+	case <-grace.C:
+		slog.WarnContext(ctx, "jobs: handler did not stop after cancellation; worker moves on",
+			slog.Int64("job_id", j.ID), slog.String("kind", j.Kind), slog.Duration("grace", r.o.Grace))
+		return nil, fmt.Errorf("jobs: %s handler did not stop within %s of %v", j.Kind, r.o.Grace, context.Cause(ctx))
 	}
 }
 

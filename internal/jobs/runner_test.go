@@ -396,8 +396,10 @@ func TestCancelRunning(t *testing.T) {
 			return r.Cancel(context.Background(), id, "ben")
 		}},
 		// In the store, as another process would: the worker notices
-		// when it renews the lease.
-		{"store", 150 * time.Millisecond, func(r *jobs.Runner, s *store.Store, id int64) error {
+		// when it renews the lease (every third of it). The lease is long
+		// enough that a loaded machine renews it in time: an expired lease
+		// would let a second claim start, a second attempt.
+		{"store", 6 * time.Second, func(r *jobs.Runner, s *store.Store, id int64) error {
 			return s.CancelJob(context.Background(), id, "ben")
 		}},
 	}
@@ -423,12 +425,49 @@ func TestCancelRunning(t *testing.T) {
 				t.Fatal(err)
 			}
 			recv(t, stopped, "handler return")
-			time.Sleep(20 * time.Millisecond) // the worker records nothing after
 			j := waitState(t, s, id, store.JobCancelled)
 			if j.CancelledBy != "ben" || j.Attempts != 1 || j.Error != "" {
 				t.Errorf("cancelled job = %+v", j)
 			}
 		})
+	}
+}
+
+// TestCancelFreesWorkerFromStuckHandler cancels a job whose handler
+// ignores its context (a stage stuck in a read that no deadline covers):
+// the only worker must be free for the next job all the same, and the
+// runner must stop, without waiting for the stuck handler to return.
+func TestCancelFreesWorkerFromStuckHandler(t *testing.T) {
+	s := newStore(t)
+	started, unstick := make(chan struct{}, 2), make(chan struct{})
+	t.Cleanup(func() { close(unstick) })
+	h := func(ctx context.Context, j *store.Job, progress func(string)) ([]byte, error) {
+		if string(j.Input) == `"stuck"` {
+			started <- struct{}{}
+			<-unstick
+		}
+		return []byte(`1`), nil
+	}
+	r := jobs.New(s, map[string]jobs.Handler{"capture": h}, fast(jobs.Options{Workers: 1}))
+	stuck := enqueue(t, r, "capture", "stuck")
+	stop := start(t, r)
+	recv(t, started, "start")
+	next := enqueue(t, r, "capture", "next")
+	if err := r.Cancel(t.Context(), stuck, "ben"); err != nil {
+		t.Fatal(err)
+	}
+	waitState(t, s, next, store.JobDone)
+	if j := waitState(t, s, stuck, store.JobCancelled); j.Attempts != 1 {
+		t.Errorf("cancelled job after %d attempts, want 1", j.Attempts)
+	}
+
+	// Shutdown while a handler is stuck: Run returns (start's stop fails
+	// the test if it takes 10 s) and the job goes back to the queue.
+	again := enqueue(t, r, "capture", "stuck")
+	recv(t, started, "second start")
+	stop()
+	if j := waitState(t, s, again, store.JobQueued); j.Attempts != 0 {
+		t.Errorf("job interrupted by shutdown: %d attempts, want none counted", j.Attempts)
 	}
 }
 

@@ -97,9 +97,11 @@ func newSite(t *testing.T) *site {
 	derived, _ := locker.Open(filepath.Join(dir, "derived"))
 	s := &site{st: st, users: map[account.Role]string{}, dir: dir, lk: lk, derived: derived}
 	// The real job queue with the real handlers; captures may reach the
-	// test's own loopback servers.
+	// test's own loopback servers. The capture limit is the default one: a
+	// page that loads ends when it is kept, and a loaded machine needs the
+	// time to start Chromium and render.
 	runner := jobs.New(st, intake.Handlers(intake.Env{Store: st, Locker: lk, Derived: derived, Ledger: lg,
-		Capture: capture.Config{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}, Timeout: 20 * time.Second}}),
+		Capture: capture.Config{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}, Timeout: capture.DefaultTimeout}}),
 		jobs.Options{Poll: 100 * time.Millisecond})
 	runCtx, stop := context.WithCancel(context.Background())
 	done := make(chan struct{})

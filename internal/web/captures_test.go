@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"groundtruth/internal/account"
+	"groundtruth/internal/capture"
 )
 
 // A capture requested through the API runs in the real job queue with
@@ -62,13 +63,18 @@ func TestCaptureThroughAPI(t *testing.T) {
 	}
 	id := started.Jobs[0]
 	var job struct {
-		State  string
-		Error  string
-		Result struct {
+		State    string
+		Error    string
+		Progress string
+		Result   struct {
 			Items []struct{ Slug, Role string }
 		}
 	}
-	deadline := time.Now().Add(90 * time.Second)
+	// The capture's own limit, then storing and analysing the photo and
+	// the screenshot, which under the race detector on a loaded machine
+	// take minutes: a generous bound, polled, that a working capture
+	// never nears.
+	deadline := time.Now().Add(capture.DefaultTimeout + 6*time.Minute)
 	for job.State != "done" && job.State != "failed" && time.Now().Before(deadline) {
 		time.Sleep(200 * time.Millisecond)
 		if err := json.Unmarshal([]byte(body(t, s.do(t, account.Viewer, "GET", fmt.Sprintf("/api/v1/jobs/%d", id), "", nil))), &job); err != nil {
@@ -76,7 +82,7 @@ func TestCaptureThroughAPI(t *testing.T) {
 		}
 	}
 	if job.State != "done" {
-		t.Fatalf("capture job ended %q: %s", job.State, job.Error)
+		t.Fatalf("capture job ended %q (stage %q): %s", job.State, job.Progress, job.Error)
 	}
 	slugs := map[string]string{}
 	for _, it := range job.Result.Items {
