@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -155,4 +156,49 @@ func TestParseMemoryFollowsFileSize(t *testing.T) {
 	if small, large := perByte[512<<10], perByte[2<<20]; small > 0 && large > 1.25*small {
 		t.Errorf("Parse allocated %.1f bytes per byte of a 2 MiB file and %.1f of a 0.5 MiB one: the work grows faster than the file", large, small)
 	}
+}
+
+// TestLoadLargeCase measures parsing and loading a generated case file of
+// GROUNDTRUTH_CASEFILE_MIB mebibytes (one placeholder per 50 groups of
+// records) for docs/benchmarks.md; scripts/bench.sh runs it at 63 MiB.
+func TestLoadLargeCase(t *testing.T) {
+	mib, _ := strconv.Atoi(os.Getenv("GROUNDTRUTH_CASEFILE_MIB"))
+	if mib <= 0 {
+		t.Skip("set GROUNDTRUTH_CASEFILE_MIB to measure loading a case file of that many MiB")
+	}
+	fx := newFixture(t)
+	data := bigCase(mib<<20, 50)
+	var f *File
+	var err error
+	start := time.Now()
+	parsePeak := peakHeap(t, func() { f, err = Parse(filepath.Join(fx.dir, "big.yaml"), data) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	parsed := time.Since(start)
+	var sum *Summary
+	loadPeak := peakHeap(t, func() {
+		sum, err = Load(t.Context(), fx.st, fx.lk, f, store.Change{By: "bench", Reason: "load", At: time.Now()})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("casefile: %d bytes, %d records: parse %v, peak heap %.0f MiB (%.1f× the file); load %v (%d created), peak heap above the parsed file %.0f MiB; process peak RSS %s",
+		len(data), len(f.Entries), parsed.Round(time.Millisecond), float64(parsePeak)/(1<<20), float64(parsePeak)/float64(len(data)),
+		(time.Since(start) - parsed).Round(time.Millisecond), sum.Created, float64(loadPeak)/(1<<20), peakRSS())
+}
+
+// peakRSS returns the process's peak resident set (VmHWM) as Linux
+// reports it, or "unknown".
+func peakRSS() string {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return "unknown"
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "VmHWM:"); ok {
+			return strings.TrimSpace(v)
+		}
+	}
+	return "unknown"
 }

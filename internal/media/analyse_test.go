@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
+	"strings"
 	"testing"
 	"time"
 )
@@ -118,7 +119,7 @@ func TestAnalyseLargePNGBoundedMemory(t *testing.T) {
 	var err error
 	start := time.Now()
 	peak := peakHeap(func() { a, err = Analyse(t.Context(), path, "image/png", "bomb.png", "") })
-	t.Logf("%d-byte PNG of %d×%d: peak heap %.1f MiB, %v", len(data), side, side, float64(peak)/(1<<20), time.Since(start).Round(time.Millisecond))
+	t.Logf("analyse: %d-byte PNG of %d×%d 16-bit RGBA: peak heap %.1f MiB, %v; process peak RSS %s", len(data), side, side, float64(peak)/(1<<20), time.Since(start).Round(time.Millisecond), peakRSS())
 	if err != nil {
 		t.Fatalf("Analyse: %v", err)
 	}
@@ -128,4 +129,19 @@ func TestAnalyseLargePNGBoundedMemory(t *testing.T) {
 	if peak > limit {
 		t.Errorf("Analyse of a %d×%d 16-bit PNG used %.0f MiB of heap at its peak, want at most %d MiB", side, side, float64(peak)/(1<<20), limit>>20)
 	}
+}
+
+// peakRSS returns the process's peak resident set (VmHWM) as Linux
+// reports it, or "unknown".
+func peakRSS() string {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return "unknown"
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "VmHWM:"); ok {
+			return strings.TrimSpace(v)
+		}
+	}
+	return "unknown"
 }

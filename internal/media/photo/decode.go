@@ -69,7 +69,8 @@ var codecs = map[string]codec{
 // The format is sniffed from data; no file name or media type is consulted
 // (see the package documentation). The dimensions in the header are checked
 // against maxPixels (DefaultMaxPixels when ≤ 0) before any pixel memory is
-// allocated; larger images fail with ErrTooLarge. Other failures wrap
+// allocated; larger images fail with ErrTooLarge, as do images whose
+// decoder would need more than MaxDecodeBytes. Other failures wrap
 // ErrEmpty, ErrUnsupported, ErrTruncated or ErrCorrupt. Info is filled in
 // as far as the file was read, also on error.
 //

@@ -49,12 +49,21 @@ func reducePNG(data []byte, maxSide int) (img *image.NRGBA, ok bool, err error) 
 			return nil, true, pngFormatError("invalid checksum")
 		}
 		p = p[12+n:]
+		// IHDR comes first and once: the size it declares is the one
+		// Decode's header check accepted, and a second one must not
+		// replace it.
+		if (typ == "IHDR") != (w == 0) {
+			return nil, true, pngFormatError("chunk out of order")
+		}
 		switch typ {
 		case "IHDR":
 			if n != 13 {
 				return nil, true, pngFormatError("bad IHDR length")
 			}
 			w, h = int(binary.BigEndian.Uint32(body)), int(binary.BigEndian.Uint32(body[4:]))
+			if w <= 0 || h <= 0 {
+				return nil, true, pngFormatError("invalid dimensions")
+			}
 			depth, ctype = int(body[8]), int(body[9])
 			if body[12] != 0 {
 				interlaced = true

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"compress/zlib"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"image"
 	"image/png"
@@ -196,5 +197,21 @@ func TestDecodeCostRefuses(t *testing.T) {
 	progressive := bytes.Replace(baseline, []byte{0xFF, 0xC0}, []byte{0xFF, 0xC2}, 1)
 	if c := decodeCost(progressive, FormatJPEG, cfg); c <= MaxDecodeBytes {
 		t.Errorf("decodeCost(48 MP progressive JPEG) = %d MiB, want over %d MiB", c>>20, MaxDecodeBytes>>20)
+	}
+}
+
+// TestDecodeReducedSecondIHDR: a second IHDR must not replace the size
+// the header check accepted (it would make the row decoder allocate for
+// 50 000 × 50 000 pixels).
+func TestDecodeReducedSecondIHDR(t *testing.T) {
+	data := rawPNG(t, 4, 4, 6, 8, nil, nil, func(x, y, c int) int { return x + y + c })
+	huge := make([]byte, 13)
+	binary.BigEndian.PutUint32(huge, 50000)
+	binary.BigEndian.PutUint32(huge[4:], 50000)
+	huge[8], huge[9] = 16, 6
+	at := len(pngSignature) + 25 // after the first IHDR
+	bad := append(append(append([]byte{}, data[:at]...), pngChunk("IHDR", huge)...), data[at:]...)
+	if _, _, err := DecodeReduced(bad, 0, 0); !errors.Is(err, ErrCorrupt) {
+		t.Errorf("DecodeReduced(PNG with a second IHDR) error = %v, want ErrCorrupt", err)
 	}
 }
