@@ -198,6 +198,11 @@ func TestDecodeCostRefuses(t *testing.T) {
 	if c := decodeCost(progressive, FormatJPEG, cfg); c <= MaxDecodeBytes {
 		t.Errorf("decodeCost(48 MP progressive JPEG) = %d MiB, want over %d MiB", c>>20, MaxDecodeBytes>>20)
 	}
+	// The same header in a file: refused before the decoder allocates.
+	big := bytes.Replace(setJPEGSize(t, baseline, 8000, 6000), []byte{0xFF, 0xC0}, []byte{0xFF, 0xC2}, 1)
+	if _, _, err := DecodeReduced(big, 0, 0); !errors.Is(err, ErrTooLarge) {
+		t.Errorf("DecodeReduced(48 MP progressive JPEG) error = %v, want ErrTooLarge", err)
+	}
 }
 
 // TestDecodeReducedSecondIHDR: a second IHDR must not replace the size
