@@ -71,6 +71,7 @@ fuzz:
 	$(GO) test ./internal/ledger -run '^$$' -fuzz '^FuzzParseWitnesses$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/ledger -run '^$$' -fuzz '^FuzzOldCheckpoint$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/media/photo -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/media/photo -run '^$$' -fuzz '^FuzzDecodeReduced$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/media/photo -run '^$$' -fuzz '^FuzzReadEXIF$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/media/video -run '^$$' -fuzz '^FuzzParseReference$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/media/video -run '^$$' -fuzz '^FuzzParseProbe$$' -fuzztime $(FUZZTIME)

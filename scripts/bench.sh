@@ -28,6 +28,12 @@ GROUNDTRUTH_EVALSET="$evalset" GROUNDTRUTH_EVALSET_REQUIRED=1 GROUNDTRUTH_EVAL_R
 # minute or two and is not timed).
 cmd1m="GROUNDTRUTH_BENCH_LEAVES=1000000 go test -run '^\$' -bench BenchmarkCheckLog -benchtime 1x -count 1 ./internal/ledger"
 eval "$cmd1m" | tee -a "$out"
+# Parser memory: analysing a 7000×7000 16-bit PNG bomb, and parsing and
+# loading a generated 63 MiB case file (peak heap and peak RSS).
+cmdpng="go test -run TestAnalyseLargePNGBoundedMemory -count 1 -v ./internal/media"
+eval "$cmdpng" | tee "$out.parsers"
+cmdcase="GROUNDTRUTH_CASEFILE_MIB=63 go test -run TestLoadLargeCase -count 1 -v -timeout 60m ./internal/casefile"
+eval "$cmdcase" | tee -a "$out.parsers"
 # The web load test: 100 concurrent readers for 30 s against 100 000
 # generated incidents (generation is not timed).
 cmdload="GROUNDTRUTH_LOAD=1 go test -run TestLoad -count 1 -v -timeout 30m ./internal/web"
@@ -88,6 +94,19 @@ cpu=$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -n1)
   echo
   cat "$out.eval"
   echo
+  echo "## Parser memory"
+  echo
+  echo "Peak memory of the parsers of outside data on hostile or large input: \`$cmdpng\` analyses a"
+  echo "7000 × 7000 16-bit RGBA PNG of about 400 KB (392 MB of pixels for image/png); \`$cmdcase\`"
+  echo "parses and loads a generated 63 MiB case file (actors, places, incidents, assessments, one"
+  echo "placeholder per 50 incidents). Peak heap is sampled with the collector at GOGC 10; peak RSS is"
+  echo "the test process's VmHWM. Targets: the PNG within 64 MiB of heap; the case file within 28 times"
+  echo "its size at the peak (TestParseMemoryFollowsFileSize)."
+  echo
+  echo '```'
+  grep -E '(analyse|casefile): ' "$out.parsers" | sed 's/^ *[a-z_]*\.go:[0-9]*: //'
+  echo '```'
+  echo
   echo "## Web load test"
   echo
   echo "100 concurrent readers for 30 s, each request one of: a page of the incident list, an incident page,"
@@ -109,5 +128,5 @@ cpu=$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -n1)
   grep -E '^capture-memory:' "$out.capture"
   echo '```'
 } > docs/benchmarks.md
-rm -f "$out" "$out.load" "$out.index" "$out.exact" "$out.eval" "$out.capture"
+rm -f "$out" "$out.load" "$out.index" "$out.exact" "$out.eval" "$out.capture" "$out.parsers"
 echo "wrote docs/benchmarks.md"

@@ -13,8 +13,6 @@ package casefile
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -91,7 +89,6 @@ type Entry struct {
 	Path   string // e.g. "incidents[2]"
 	Line   int
 	File   string // evidence only: path of the bytes, resolved against the case file
-	node   *yaml.Node
 }
 
 // File is a parsed case file.
@@ -99,6 +96,12 @@ type File struct {
 	Name    string // as given by the caller, used in messages
 	Case    Meta
 	Entries []Entry // in load order: by kind, then as listed
+
+	// data is the file as parsed. The node tree that gives fields their
+	// lines is dropped when Parse returns (it is many times the file's
+	// size) and rebuilt from data only to place an error (see Where).
+	data []byte
+	top  *yaml.Node
 }
 
 // Error is a case-file error: what is wrong, where.
@@ -136,6 +139,15 @@ func Parse(name string, data []byte) (*File, error) {
 		off := invalidUTF8(data)
 		return nil, fail(bytes.Count(data[:off], []byte("\n"))+1, "", "not valid UTF-8 (byte offset %d): save the file as UTF-8", off)
 	}
+	// The typed decode runs first and alone: yaml.v3 builds a node tree of
+	// the whole file for it, about fifteen times the file's size, and
+	// frees it when it returns. The second tree, kept for line numbers,
+	// is built only after that one is garbage, so that at most one exists
+	// at a time (see docs/benchmarks.md for the measured peak).
+	var doc document
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	decodeErr := dec.Decode(&doc)
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
 		line, _, msg := yamlError(err, nil)
@@ -145,12 +157,8 @@ func Parse(name string, data []byte) (*File, error) {
 		return nil, fail(1, "", "a case file is a YAML mapping that starts with groundtruth_casefile: %d", Version)
 	}
 	top := root.Content[0]
-
-	var doc document
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&doc); err != nil {
-		line, field, msg := yamlError(err, &root)
+	if decodeErr != nil {
+		line, field, msg := yamlError(decodeErr, &root)
 		return nil, fail(line, field, "%s", msg)
 	}
 	if doc.Format == nil {
@@ -163,7 +171,7 @@ func Parse(name string, data []byte) (*File, error) {
 		return nil, fail(lineOf(top, "case.slug"), "case.slug", "%q is not a valid slug: use lower-case letters, digits and single hyphens", doc.Case.Slug)
 	}
 
-	f := &File{Name: name, Case: doc.Case}
+	f := &File{Name: name, Case: doc.Case, data: data, top: top}
 	add := func(k record.Kind, i int, r record.Record, file string) {
 		path := fmt.Sprintf("%s[%d]", Section(k), i)
 		n := nodeAt(top, path)
@@ -171,7 +179,7 @@ func Parse(name string, data []byte) (*File, error) {
 		if n != nil {
 			line = n.Line
 		}
-		f.Entries = append(f.Entries, Entry{Record: r, Path: path, Line: line, File: file, node: n})
+		f.Entries = append(f.Entries, Entry{Record: r, Path: path, Line: line, File: file})
 	}
 	for i, r := range doc.Actors {
 		add(record.KindActor, i, r, "")
@@ -226,7 +234,7 @@ func Parse(name string, data []byte) (*File, error) {
 		if e.Record == nil || reflect.ValueOf(e.Record).IsNil() {
 			return nil, fail(e.Line, e.Path, "is empty: give the record's fields or remove the item")
 		}
-		if err := checkCoordinates(e.node); err != nil {
+		if err := checkCoordinates(nodeAt(top, e.Path)); err != nil {
 			return nil, f.fieldError(e, err)
 		}
 		if err := e.Record.Validate(); err != nil {
@@ -243,6 +251,7 @@ func Parse(name string, data []byte) (*File, error) {
 		}
 		seen[key] = true
 	}
+	f.top = nil
 	return f, nil
 }
 
@@ -280,10 +289,23 @@ func checkEvidenceSource(ev *record.Evidence, file string) error {
 // loader makes (e.g. a reference to a record that does not exist).
 func (f *File) Where(e Entry, field string) (file string, line int, path string) {
 	line = e.Line
-	if n := nodeAt(e.node, field); n != nil {
+	if n := nodeAt(f.tree(), e.Path+"."+field); n != nil && n.Line > 0 {
 		line = n.Line
 	}
 	return f.Name, line, e.Path + "." + field
+}
+
+// tree returns the top mapping of the file's node tree, parsing the file
+// again if Parse has dropped it. Only errors need it, and a file that
+// parsed once parses again.
+func (f *File) tree() *yaml.Node {
+	if f.top == nil && f.data != nil {
+		var root yaml.Node
+		if yaml.Unmarshal(f.data, &root) == nil && len(root.Content) > 0 {
+			f.top = root.Content[0]
+		}
+	}
+	return f.top
 }
 
 // FieldError turns a record-relative error into a case-file *Error.
@@ -520,11 +542,6 @@ func invalidUTF8(b []byte) int {
 		i += size
 	}
 	return len(b)
-}
-
-func sha256Hex(b []byte) string {
-	s := sha256.Sum256(b)
-	return hex.EncodeToString(s[:])
 }
 
 func baseName(p string) string { return filepath.Base(p) }

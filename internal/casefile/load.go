@@ -5,6 +5,8 @@ package casefile
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -39,41 +41,45 @@ func Load(ctx context.Context, st *store.Store, lk *locker.Locker, f *File, c st
 	if err := f.checkRefs(ctx, st); err != nil {
 		return nil, err
 	}
-	sources := make(map[int][]byte) // entry index → bytes, for evidence
+	// Originals are read twice, once to check and once to store, and
+	// never held: a case file may name thousands of them, up to 1 GiB
+	// each, and the loader's memory must follow the case file's size, not
+	// theirs. Each pass streams one original at a time.
+	sources := make(map[int]source) // entry index → what its bytes are, for evidence
 	for i, e := range f.Entries {
 		if e.Record.Kind() != record.KindEvidence {
 			continue
 		}
-		ev := e.Record.(*record.Evidence)
-		if ev.Placeholder {
-			// The image depends on the slug alone: slugs are unique, so two
-			// placeholders never share bytes, and the title stays free to be
-			// corrected without changing an original.
-			sources[i] = placeholder.PNG("Evidence item "+ev.Slug, PlaceholderNote)
-			continue
-		}
-		b, err := readOriginal(e.File)
+		src, err := examine(openSource(e))
 		if err != nil {
 			return nil, f.FieldError(e, "file", err.Error())
 		}
-		sources[i] = b
+		sources[i] = src
 	}
 	if err := f.checkOriginals(ctx, st, sources); err != nil {
 		return nil, err
 	}
 
 	// Only now may the locker be written: every check on the file passed.
-	type blob struct {
-		sum  string
-		size int64
-	}
-	blobs := make(map[int]blob)
-	for i, b := range sources {
-		sum, size, _, err := lk.Put(bytes.NewReader(b))
+	for i, e := range f.Entries {
+		src, ok := sources[i]
+		if !ok {
+			continue
+		}
+		r, err := openSource(e)()
+		if err != nil {
+			return nil, f.FieldError(e, "file", err.Error())
+		}
+		sum, _, _, err := lk.Put(r)
+		r.Close()
 		if err != nil {
 			return nil, fmt.Errorf("load %s: %w", f.Name, err)
 		}
-		blobs[i] = blob{sum, size}
+		if sum != src.sum {
+			// The locker keeps what was read, under its own hash; no record
+			// points to it, so the case is unchanged.
+			return nil, f.FieldError(e, "file", fmt.Sprintf("%s changed while it was being loaded (now %s, checked as %s): load the case again once the file is final", e.File, sum, src.sum))
+		}
 	}
 
 	var sum Summary
@@ -81,12 +87,11 @@ func Load(ctx context.Context, st *store.Store, lk *locker.Locker, f *File, c st
 		for i, e := range f.Entries {
 			r := e.Record
 			if ev, ok := r.(*record.Evidence); ok {
-				b := blobs[i]
-				mt := evidence.Sniff(sources[i])
-				if err := tx.PutBlob(store.Blob{SHA256: b.sum, Size: b.size, MediaType: mt, StoredAt: c.At}); err != nil {
+				b := sources[i]
+				if err := tx.PutBlob(store.Blob{SHA256: b.sum, Size: b.size, MediaType: b.mediaType, StoredAt: c.At}); err != nil {
 					return err
 				}
-				merged, err := mergeEvidence(tx, ev, b.sum, b.size, mt, e, c)
+				merged, err := mergeEvidence(tx, ev, b.sum, b.size, b.mediaType, e, c)
 				if err != nil {
 					return f.FieldError(e, "slug", err.Error())
 				}
@@ -144,12 +149,15 @@ func (f *File) checkRefs(ctx context.Context, st *store.Store) error {
 
 // checkOriginals refuses to give an existing evidence slug new bytes, and
 // to give held bytes a second slug: an item's original never changes.
-func (f *File) checkOriginals(ctx context.Context, st *store.Store, sources map[int][]byte) error {
+func (f *File) checkOriginals(ctx context.Context, st *store.Store, sources map[int]source) error {
 	seen := map[string]string{}
-	for i, b := range sources {
-		e := f.Entries[i]
+	for i, e := range f.Entries {
+		src, ok := sources[i]
+		if !ok {
+			continue
+		}
 		ev := e.Record.(*record.Evidence)
-		sum := sha256Hex(b)
+		sum := src.sum
 		if ev.SHA256 != "" && ev.SHA256 != sum {
 			return f.FieldError(e, "sha256", fmt.Sprintf("the file's bytes hash to %s, not %s: the file is not the original the case names", sum, ev.SHA256))
 		}
@@ -218,21 +226,69 @@ func (f *File) recordError(e Entry, err error) error {
 }
 
 // maxOriginal bounds the size of one original named by a case file; larger
-// files are ingested with groundtruth ingest, which streams.
+// files are ingested with groundtruth ingest --incident SLUG, which
+// records them one at a time.
 const maxOriginal = 1 << 30
 
-func readOriginal(path string) ([]byte, error) {
-	fh, err := os.Open(path)
+// source is what an evidence entry's bytes are, found by reading them
+// once.
+type source struct {
+	sum       string // SHA-256, lower-case hex
+	size      int64
+	mediaType string // sniffed from the first bytes
+}
+
+// openSource returns how to open the bytes of evidence entry e: its file,
+// or its placeholder image, generated again on every call. The image
+// depends on the slug alone: slugs are unique, so two placeholders never
+// share bytes, and the title stays free to be corrected without changing
+// an original.
+func openSource(e Entry) func() (io.ReadCloser, error) {
+	ev := e.Record.(*record.Evidence)
+	if ev.Placeholder {
+		return func() (io.ReadCloser, error) {
+			return io.NopCloser(bytes.NewReader(placeholder.PNG("Evidence item "+ev.Slug, PlaceholderNote))), nil
+		}
+	}
+	return func() (io.ReadCloser, error) {
+		fh, err := os.Open(e.File)
+		if err != nil {
+			return nil, fmt.Errorf("cannot read %s: %v: check the path, which is relative to the case file", e.File, errors.Unwrap(err))
+		}
+		return fh, nil
+	}
+}
+
+// examine reads an original once, in constant memory, for its hash, size
+// and media type.
+func examine(open func() (io.ReadCloser, error)) (source, error) {
+	r, err := open()
 	if err != nil {
-		return nil, fmt.Errorf("cannot read %s: %v: check the path, which is relative to the case file", path, errors.Unwrap(err))
+		return source{}, err
 	}
-	defer fh.Close()
-	b, err := io.ReadAll(io.LimitReader(fh, maxOriginal+1))
+	defer r.Close()
+	head := make([]byte, evidence.SniffLen)
+	n, err := io.ReadFull(r, head)
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+		return source{}, fmt.Errorf("cannot read %s: %v", name(r), err)
+	}
+	h := sha256.New()
+	h.Write(head[:n])
+	rest, err := io.Copy(h, io.LimitReader(r, maxOriginal+1-int64(n)))
 	if err != nil {
-		return nil, fmt.Errorf("cannot read %s: %v", path, err)
+		return source{}, fmt.Errorf("cannot read %s: %v", name(r), err)
 	}
-	if len(b) > maxOriginal {
-		return nil, fmt.Errorf("%s is larger than 1 GiB: ingest it with groundtruth ingest --incident SLUG instead", path)
+	size := int64(n) + rest
+	if size > maxOriginal {
+		return source{}, fmt.Errorf("%s is larger than 1 GiB: ingest it with groundtruth ingest --incident SLUG instead", name(r))
 	}
-	return b, nil
+	return source{sum: hex.EncodeToString(h.Sum(nil)), size: size, mediaType: evidence.Sniff(head[:n])}, nil
+}
+
+// name says which original a read error is about.
+func name(r io.Reader) string {
+	if fh, ok := r.(*os.File); ok {
+		return fh.Name()
+	}
+	return "the placeholder"
 }

@@ -55,7 +55,7 @@ type Analysis struct {
 	Keyframes []video.Keyframe
 
 	probes []match.Probe // an image's query hashes
-	img    image.Image   // an image, upright, for the crop stage
+	img    image.Image   // an image, upright, at most photo.WorkSide a side, for the crop stage
 	thumb  []byte        // an image's thumbnail, encoded
 	frames []video.Frame // a video's frames
 	mirror []video.Frame // the same frames mirrored, for querying
@@ -119,7 +119,10 @@ func (a *Analysis) image(path string) error {
 	if err != nil {
 		return fmt.Errorf("media: %w", err)
 	}
-	img, info, err := photo.Decode(data, photo.DefaultMaxPixels)
+	// Hashing needs a copy of at most photo.WorkSide pixels a side, which
+	// is all that is decoded: a small file declaring 50 megapixels of
+	// 16-bit colour costs that copy, not 400 MB (see docs/media.md).
+	img, info, err := photo.DecodeReduced(data, photo.DefaultMaxPixels, photo.WorkSide)
 	if err != nil {
 		return err
 	}

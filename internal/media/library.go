@@ -184,7 +184,7 @@ func (l *Library) cropStage(ctx context.Context, a *Analysis, self string) ([]Fo
 		if err != nil {
 			continue // a missing original is verify's finding; it must not stop matching
 		}
-		orig, _, err := photo.Decode(data, photo.DefaultMaxPixels)
+		orig, _, err := photo.DecodeReduced(data, photo.DefaultMaxPixels, photo.WorkSide)
 		if err != nil {
 			continue // analysed before, so decodable; changed limits may refuse it now
 		}

@@ -8,8 +8,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"image"
-	_ "image/jpeg" // decoders for the evaluation photographs
-	_ "image/png"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -19,6 +17,7 @@ import (
 	"testing"
 
 	"groundtruth/internal/media/pdq"
+	"groundtruth/internal/media/photo"
 )
 
 // refSide bounds the reference copy of each evaluation photograph: the
@@ -90,11 +89,13 @@ func loadEvalset(t *testing.T) ([]string, []image.Image) {
 		if s := sha256.Sum256(b); hex.EncodeToString(s[:]) != e.sum {
 			t.Fatalf("%s: sha256 differs from testdata/evalset.tsv; run scripts/evalset.sh %s", e.name, dir)
 		}
-		img, _, err := image.Decode(strings.NewReader(string(b)))
+		// The production decoder, so that the evaluation covers what
+		// analysis does: decode straight to a reduced copy.
+		img, _, err := photo.DecodeReduced(b, 0, refSide)
 		if err != nil {
 			t.Fatalf("decode %s: %v", e.name, err)
 		}
-		names[i], imgs[i] = e.name, reduce(img, refSide)
+		names[i], imgs[i] = e.name, img
 	}
 	return names, imgs
 }

@@ -4,8 +4,9 @@ package match
 
 import (
 	"image"
-	"image/color"
 	"math"
+
+	"groundtruth/internal/media/photo"
 )
 
 // Tolerances, in 8-bit channel steps, for the region finders. They are
@@ -23,73 +24,9 @@ const (
 	minSide      = 16   // pixels: smaller regions are not hashed
 )
 
-// reduce returns an NRGBA copy of img, anchored at (0, 0), scaled down
-// with an area filter so that neither side exceeds maxSide. Each source
-// pixel goes to exactly one target cell; a cell is the mean of its pixels.
-// Alpha is ignored, as PDQ ignores it.
-func reduce(img image.Image, maxSide int) *image.NRGBA {
-	b := img.Bounds()
-	w, h := b.Dx(), b.Dy()
-	nw, nh := w, h
-	if m := max(w, h); m > maxSide {
-		s := float64(maxSide) / float64(m)
-		nw, nh = max(1, int(math.Round(float64(w)*s))), max(1, int(math.Round(float64(h)*s)))
-	}
-	out := image.NewNRGBA(image.Rect(0, 0, nw, nh))
-	if w == 0 || h == 0 {
-		return out
-	}
-	at := reader(img)
-	sum := make([]float32, 3*nw*nh)
-	count := make([]float32, nw*nh)
-	xcell := make([]int, w)
-	for x := range w {
-		xcell[x] = x * nw / w
-	}
-	for y := range h {
-		row := y * nh / h * nw
-		for x := range w {
-			r, g, bl := at(b.Min.X+x, b.Min.Y+y)
-			c := row + xcell[x]
-			sum[3*c] += float32(r)
-			sum[3*c+1] += float32(g)
-			sum[3*c+2] += float32(bl)
-			count[c]++
-		}
-	}
-	for c := range count {
-		for k := range 3 {
-			out.Pix[4*c+k] = uint8(sum[3*c+k]/count[c] + 0.5)
-		}
-		out.Pix[4*c+3] = 0xff
-	}
-	return out
-}
-
-// reader returns a function giving the straight (not premultiplied) RGB of
-// a pixel, with fast paths for the types image decoders return.
-func reader(img image.Image) func(x, y int) (r, g, b uint8) {
-	switch p := img.(type) {
-	case *image.YCbCr:
-		return func(x, y int) (uint8, uint8, uint8) {
-			return color.YCbCrToRGB(p.Y[p.YOffset(x, y)], p.Cb[p.COffset(x, y)], p.Cr[p.COffset(x, y)])
-		}
-	case *image.NRGBA:
-		return func(x, y int) (uint8, uint8, uint8) {
-			i := p.PixOffset(x, y)
-			return p.Pix[i], p.Pix[i+1], p.Pix[i+2]
-		}
-	case *image.Gray:
-		return func(x, y int) (uint8, uint8, uint8) {
-			v := p.Pix[p.PixOffset(x, y)]
-			return v, v, v
-		}
-	}
-	return func(x, y int) (uint8, uint8, uint8) {
-		c := color.NRGBAModel.Convert(img.At(x, y)).(color.NRGBA)
-		return c.R, c.G, c.B
-	}
-}
+// reduce is photo.Reduce: the same area filter whether a picture arrives
+// already reduced by photo.DecodeReduced or whole.
+func reduce(img image.Image, maxSide int) *image.NRGBA { return photo.Reduce(img, maxSide) }
 
 // line describes n pixels of img starting at (x, y) and stepping (dx, dy).
 type line struct{ x, y, dx, dy, n int }

@@ -22,6 +22,13 @@
 // a small file that claims to be 50 000 × 50 000 pixels costs a few
 // hundred bytes of work, not gigabytes of memory.
 //
+// [DecodeReduced] decodes only what analysis needs: a copy of at most
+// [WorkSide] pixels a side, reduced by [Reduce]'s area filter as the
+// pixels arrive. A non-interlaced PNG is decoded a row at a time, so its
+// cost does not depend on the size it declares; the other formats are
+// decoded whole by Go's decoders and refused when that would take more
+// than [MaxDecodeBytes].
+//
 // The EXIF Orientation tag (1 to 8) is then applied, so the returned image
 // is upright, the way a browser shows it: perceptual hashes of a photo and
 // of its re-encoded, already-rotated copy then agree. [Info] keeps the

@@ -103,3 +103,44 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// FuzzDecodeReduced checks the working-copy decoder on hostile input: it
+// never panics, wraps a sentinel on failure, stays within the side it was
+// given, and for a PNG gives exactly what image/png and Reduce give
+// whenever both accept the file.
+func FuzzDecodeReduced(f *testing.F) {
+	noise := func(x, y, c int) int { return x*131 + y*71 + c*53 + x*y }
+	f.Add(rawPNG(f, 9, 7, 6, 16, nil, nil, noise))
+	f.Add(rawPNG(f, 9, 7, 3, 2, []byte{1, 2, 3, 4, 5, 6}, []byte{9}, noise))
+	f.Add(rawPNG(f, 13, 3, 0, 1, nil, nil, noise))
+	f.Add(withPNGEXIF(encodePNG(f, deep(5, 3)), orientationTIFF(binary.BigEndian, 7)))
+	f.Add(encodeJPEG(f, blocky(32, 16)))
+	f.Add(hugePNG(50000, 50000))
+	const maxPixels, side = 1 << 16, 16
+	f.Fuzz(func(t *testing.T, data []byte) {
+		img, info, err := DecodeReduced(data, maxPixels, side)
+		if err != nil {
+			for _, want := range []error{ErrEmpty, ErrUnsupported, ErrTooLarge, ErrTruncated, ErrCorrupt} {
+				if errors.Is(err, want) {
+					return
+				}
+			}
+			t.Fatalf("DecodeReduced error %v wraps no sentinel", err)
+		}
+		if b := img.Bounds(); b.Dx() > side || b.Dy() > side || b.Dx() < 1 || b.Dy() < 1 {
+			t.Fatalf("Bounds = %v, want within %d for %+v", b, side, info)
+		}
+		if info.Format != FormatPNG {
+			return
+		}
+		_, cfg, _ := header(data, maxPixels)
+		whole, err := decodeWhole(data, info, cfg)
+		if err != nil {
+			return // image/png is stricter about chunk order
+		}
+		want := orient(Reduce(whole, side), info.Orientation).(*image.NRGBA)
+		if !bytes.Equal(img.Pix, want.Pix) {
+			t.Fatalf("DecodeReduced differs from image/png and Reduce for %+v", info)
+		}
+	})
+}
