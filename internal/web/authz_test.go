@@ -74,7 +74,7 @@ func newSite(t *testing.T) *site {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := store.Change{By: "test", Reason: "test", At: time.Now()}
+	c := store.Change{By: loaderName, Reason: "test", At: time.Now()}
 	if _, err := casefile.Load(ctx, st, lk, f, c); err != nil {
 		t.Fatal(err)
 	}
