@@ -310,33 +310,7 @@ func TestWhoMayEditWhoseFindings(t *testing.T) {
 	if err := s.st.CreateUser(t.Context(), store.User{Name: "analyst-two", Role: "analyst", PasswordHash: hash}, "test"); err != nil {
 		t.Fatal(err)
 	}
-	as := func(t *testing.T, user, method, path, body string) int {
-		t.Helper()
-		secret, hashed, _ := account.NewSecret("gts_")
-		if err := s.st.CreateSession(t.Context(), hashed, user, time.Now().Add(time.Hour)); err != nil {
-			t.Fatal(err)
-		}
-		req, _ := http.NewRequest(method, s.srv.URL+path, strings.NewReader(body))
-		req.AddCookie(&http.Cookie{Name: sessionCookie, Value: secret})
-		if strings.HasPrefix(path, "/api/") {
-			req.Header.Set("Content-Type", "application/json")
-		} else {
-			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		}
-		client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-		resp, err := client.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		return resp.StatusCode
-	}
-	claim := func(slug, incident, summary string) string {
-		return `{"record":{"slug":"` + slug + `","incident":"` + incident + `","by":"armenia","date":"2020-10-22","about":"occurrence","stance":"affirms","summary":"` + summary + `"},"reason":"edit rule test"}`
-	}
-	assessment := func(slug, incident, finding string) string {
-		return `{"assessment":{"slug":"` + slug + `","incident":"` + incident + `","kind":"authenticity","finding":"` + finding + `","organisation":"bellingcat","date":"2020-10-20"},"reason":"edit rule test"}`
-	}
+	as := s.as
 	form := func(slug, summary string) string {
 		return url.Values{"slug": {slug}, "by": {"armenia"}, "date": {"2020-10-22"}, "about": {"occurrence"},
 			"stance": {"affirms"}, "summary": {summary}, "reason": {"edit rule test"}}.Encode()
@@ -380,5 +354,114 @@ func TestWhoMayEditWhoseFindings(t *testing.T) {
 	}
 	if strings.Join(by, ",") != "analyst-user,analyst-user,editor-user,editor-user" {
 		t.Errorf("history of rule-claim by %v, want two versions by analyst-user then two by editor-user", by)
+	}
+}
+
+// as calls the site as a named user and returns the status.
+func (s *site) as(t *testing.T, user, method, path, body string) int {
+	t.Helper()
+	secret, hashed, _ := account.NewSecret("gts_")
+	if err := s.st.CreateSession(t.Context(), hashed, user, time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest(method, s.srv.URL+path, strings.NewReader(body))
+	req.AddCookie(&http.Cookie{Name: sessionCookie, Value: secret})
+	if strings.HasPrefix(path, "/api/") {
+		req.Header.Set("Content-Type", "application/json")
+	} else {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode >= 400 {
+		b, _ := io.ReadAll(resp.Body)
+		t.Logf("%s %s as %s: %d %s", method, path, user, resp.StatusCode, b)
+	}
+	return resp.StatusCode
+}
+
+func claim(slug, incident, summary string) string {
+	return `{"record":{"slug":"` + slug + `","incident":"` + incident + `","by":"armenia","date":"2020-10-22","about":"occurrence","stance":"affirms","summary":"` + summary + `"},"reason":"edit rule test"}`
+}
+
+func assessment(slug, incident, finding string) string {
+	return `{"assessment":{"slug":"` + slug + `","incident":"` + incident + `","kind":"authenticity","finding":"` + finding + `","organisation":"bellingcat","date":"2020-10-20"},"reason":"edit rule test"}`
+}
+
+// TestEditRules checks every rule of the table "Who may change whose
+// records" of docs/web.md for every role that may write: a rule without a
+// scenario here, or a scenario without its rule there, fails.
+func TestEditRules(t *testing.T) {
+	s := newSite(t)
+	s.addOwnCase(t)
+	hash, _ := account.HashPassword("a long test password")
+	if err := s.st.CreateUser(t.Context(), store.User{Name: "analyst-two", Role: "analyst", PasswordHash: hash}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	// Each scenario returns the status of the change the rule is about,
+	// after any setup, which must itself succeed.
+	setup := func(t *testing.T, code int) {
+		t.Helper()
+		if code != 200 && code != 201 {
+			t.Fatalf("setup answered %d", code)
+		}
+	}
+	scenarios := map[string]func(t *testing.T, user, tag string) []int{
+		"new-finding": func(t *testing.T, user, tag string) []int {
+			return []int{
+				s.as(t, user, "POST", "/api/v1/claims", claim("new-draft-"+tag, draftIncident, "new")),
+				s.as(t, user, "POST", "/api/v1/claims", claim("new-published-"+tag, "hadrut-execution", "new")),
+			}
+		},
+		"own-draft": func(t *testing.T, user, tag string) []int {
+			setup(t, s.as(t, user, "POST", "/api/v1/claims", claim("own-"+tag, draftIncident, "first")))
+			return []int{s.as(t, user, "POST", "/api/v1/claims", claim("own-"+tag, draftIncident, "second"))}
+		},
+		"others": func(t *testing.T, user, tag string) []int {
+			setup(t, s.as(t, "analyst-two", "POST", "/api/v1/claims", claim("others-"+tag, draftIncident, "first")))
+			return []int{
+				s.as(t, user, "POST", "/api/v1/claims", claim("others-"+tag, draftIncident, "second")),
+				s.as(t, user, "POST", "/api/v1/claims", claim("zebrafinch-draft-claim", draftIncident, "second "+tag)),
+			}
+		},
+		"published": func(t *testing.T, user, tag string) []int {
+			setup(t, s.as(t, user, "POST", "/api/v1/assessments", assessment("published-"+tag, "hadrut-execution", "first")))
+			setup(t, s.as(t, user, "POST", "/api/v1/claims", claim("into-published-"+tag, draftIncident, "first")))
+			return []int{
+				s.as(t, user, "POST", "/api/v1/assessments", assessment("published-"+tag, "hadrut-execution", "second")),
+				s.as(t, user, "POST", "/api/v1/claims", claim("into-published-"+tag, "hadrut-execution", "moved")),
+			}
+		},
+		"records": func(t *testing.T, user, tag string) []int {
+			inc := `{"record":{"slug":"records-` + tag + `","title":"t","disorder_type":"Political violence","event_type":"Explosions/Remote violence","sub_event_type":"Shelling/artillery/missile attack","date_start":"2020-10-01","time_precision":"day","place":"hadrut","status":"draft"},"reason":"edit rule test"}`
+			return []int{s.as(t, user, "POST", "/api/v1/incidents", inc)}
+		},
+	}
+	rules := readPolicy(t).edits
+	for rule := range scenarios {
+		if _, ok := rules[rule]; !ok {
+			t.Errorf("edit rule %q is tested here but not in %s", rule, policyFile)
+		}
+	}
+	for rule, roles := range rules {
+		scenario, ok := scenarios[rule]
+		if !ok {
+			t.Errorf("edit rule %q of %s has no scenario in this test", rule, policyFile)
+			continue
+		}
+		for role, allowed := range roles {
+			t.Run(rule+"/"+string(role), func(t *testing.T) {
+				for i, code := range scenario(t, s.users[role], rule+"-"+string(role)) {
+					ok := code == 200 || code == 201
+					if ok != allowed || !ok && code != 403 {
+						t.Errorf("change %d: %d, policy says allowed=%v (want 2xx or 403)", i, code, allowed)
+					}
+				}
+			})
+		}
 	}
 }
