@@ -27,6 +27,7 @@ import (
 
 	"groundtruth/internal/capture"
 	"groundtruth/internal/casefile"
+	"groundtruth/internal/disclosure"
 	"groundtruth/internal/ledger"
 	"groundtruth/internal/locker"
 	"groundtruth/internal/store"
@@ -64,6 +65,9 @@ type env struct {
 	now       func() time.Time
 	// captureConfig is the operator's capture settings for serve.
 	captureConfig capture.Config
+	// policy is what the public sees ($GROUNDTRUTH_ORGANISATION names the
+	// desk in place of its staff): serve and show --public apply it.
+	policy disclosure.Policy
 }
 
 type command struct {
@@ -123,6 +127,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	e.dataGiven = *data != "" || getenv("GROUNDTRUTH_DATA") != ""
 	e.data = firstOf(*data, getenv("GROUNDTRUTH_DATA"), "groundtruth-data")
 	e.user = firstOf(*as, getenv("GROUNDTRUTH_USER"), loginName(getenv))
+	e.policy = disclosure.Policy{Organisation: getenv("GROUNDTRUTH_ORGANISATION")}
 
 	rest := fs.Args()
 	if len(rest) == 0 || rest[0] == "help" || rest[0] == "-h" || rest[0] == "--help" {
