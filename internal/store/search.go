@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode"
 
 	"groundtruth/internal/disclosure"
 	"groundtruth/internal/record"
@@ -61,10 +62,13 @@ const (
 // also as a prefix), best match first. Snippets are cut from that tier's
 // text only.
 func (s *Store) Search(ctx context.Context, q string, tier Tier, limit int) ([]Hit, error) {
+	// Each word becomes one quoted FTS5 prefix phrase: quotes, operators
+	// and control characters (a NUL ends the query string in SQLite) are
+	// dropped, so a query is always words, never FTS5 syntax.
 	var terms []string
-	for _, w := range strings.Fields(q) {
+	for _, w := range strings.Fields(strings.ToValidUTF8(q, " ")) {
 		w = strings.Map(func(r rune) rune {
-			if r == '"' || r == '*' || r == '^' {
+			if r == '"' || r == '*' || r == '^' || unicode.IsControl(r) {
 				return -1
 			}
 			return r
