@@ -226,9 +226,11 @@ func newSite(t *testing.T) *site {
 	derived, _ := locker.Open(filepath.Join(dir, "derived"))
 	s := &site{st: st, users: map[account.Role]string{}, dir: dir, lk: lk, derived: derived}
 	// The real job queue with the real handlers; captures may reach the
-	// test's own loopback servers.
+	// test's own loopback servers. A capture gets a minute: on a loaded
+	// machine Chromium alone can take most of 20 seconds, and the media
+	// stage is skipped once the capture's time is up.
 	runner := jobs.New(st, intake.Handlers(intake.Env{Store: st, Locker: lk, Derived: derived, Ledger: lg,
-		Capture: capture.Config{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}, Timeout: 20 * time.Second}}),
+		Capture: capture.Config{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}, Timeout: time.Minute}}),
 		jobs.Options{Poll: 100 * time.Millisecond})
 	runCtx, stop := context.WithCancel(context.Background())
 	done := make(chan struct{})
