@@ -11,7 +11,8 @@
 //	public   (not signed in) published incidents only, victims as initials,
 //	         no personal data, graphic media blurred with no reveal
 //	viewer   every incident; may reveal graphic media (each view is logged)
-//	analyst  may record assessments, claims and casualties, add evidence
+//	analyst  may record assessments, claims and casualties, add evidence,
+//	         and change the findings they recorded while unpublished
 //	editor   may create and edit incidents and every other record
 //	admin    may manage users
 package account

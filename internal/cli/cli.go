@@ -27,6 +27,7 @@ import (
 
 	"groundtruth/internal/capture"
 	"groundtruth/internal/casefile"
+	"groundtruth/internal/disclosure"
 	"groundtruth/internal/ledger"
 	"groundtruth/internal/locker"
 	"groundtruth/internal/store"
@@ -70,6 +71,9 @@ type env struct {
 	now         func() time.Time
 	// captureConfig is the operator's capture settings for serve.
 	captureConfig capture.Config
+	// policy is what the public sees ($GROUNDTRUTH_ORGANISATION names the
+	// desk in place of its staff): serve and show --public apply it.
+	policy disclosure.Policy
 }
 
 type command struct {
@@ -135,6 +139,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	if home := getenv("HOME"); getenv("XDG_STATE_HOME") != "" || home != "" {
 		e.stateDir = filepath.Join(firstOf(getenv("XDG_STATE_HOME"), filepath.Join(home, ".local", "state")), "groundtruth")
 	}
+	e.policy = disclosure.Policy{Organisation: getenv("GROUNDTRUTH_ORGANISATION")}
 
 	rest := fs.Args()
 	if len(rest) == 0 || rest[0] == "help" || rest[0] == "-h" || rest[0] == "--help" {

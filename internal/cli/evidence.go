@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 
+	"groundtruth/internal/account"
 	"groundtruth/internal/media"
 	"groundtruth/internal/record"
 	"groundtruth/internal/store"
@@ -117,15 +118,25 @@ func evidenceViews(e *env, st *store.Store, items []*record.Evidence) ([]evidenc
 	return out, nil
 }
 
-func showEvidence(e *env, st *store.Store, ev *record.Evidence, asJSON bool) error {
+// showEvidence prints an item as role reads it; the caller has checked
+// that role may see it and given the item as role reads it.
+func showEvidence(e *env, st *store.Store, ev *record.Evidence, role account.Role, asJSON bool) error {
 	views, err := evidenceViews(e, st, []*record.Evidence{ev})
 	if err != nil {
 		return err
 	}
 	// The command line is an investigator's tool: every member of the
-	// media group is shown.
-	if views[0].Media, err = media.Describe(e.ctx, st, ev.SHA256, nil); err != nil {
+	// media group is shown, but to the public only those it may see, and
+	// not the file's own metadata (camera, GPS, times), as on the web.
+	var members func(*record.Evidence) bool
+	if role == account.Public {
+		members = func(m *record.Evidence) bool { return e.policy.Evidence(role, m, lookupIncident(e, st)) }
+	}
+	if views[0].Media, err = media.Describe(e.ctx, st, ev.SHA256, members); err != nil {
 		return err
+	}
+	if views[0].Media != nil && role == account.Public {
+		views[0].Media.Metadata = nil
 	}
 	if asJSON {
 		return writeJSON(e.stdout, views[0])

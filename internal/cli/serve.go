@@ -63,7 +63,7 @@ func (e *env) serve(d *data, addr, tiles string) error {
 	defer func() { stop(); <-jobsDone }()
 	srv := &http.Server{
 		Handler: web.New(web.Config{Store: d.st, Locker: d.lk, Derived: d.derived, Ledger: d.lg, Log: e.log, TileURL: tiles,
-			Jobs: runner}),
+			Jobs: runner, Organisation: e.policy.Organisation}),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	fmt.Fprintf(e.stdout, "serving %s on http://%s/\n", e.data, ln.Addr())

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"groundtruth/internal/account"
 	"groundtruth/internal/record"
 	"groundtruth/internal/store"
 	"groundtruth/internal/verification"
@@ -93,12 +94,20 @@ func dateRange(a, b record.Time) string {
 func runShow(e *env, args []string) error {
 	fs := flags("show")
 	asJSON := fs.Bool("json", false, "print JSON")
+	public := fs.Bool("public", false, "show only what the public sees (docs/web.md): published incidents, public evidence, no staff names")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) != 1 {
-		return badInput("give one slug: groundtruth show SLUG [--json]")
+		return badInput("give one slug: groundtruth show SLUG [--json] [--public]")
+	}
+	// The command line is an investigator's tool and reads as an admin,
+	// but for victims' names and notes, which it never prints; --public
+	// reads as the public does on the web.
+	role := account.Admin
+	if *public {
+		role = account.Public
 	}
 	d, err := e.open()
 	if err != nil {
@@ -111,14 +120,21 @@ func runShow(e *env, args []string) error {
 	if errors.Is(err, store.ErrNotFound) {
 		ev, err2 := st.Get(e.ctx, record.KindEvidence, slug)
 		if err2 == nil {
-			return showEvidence(e, d.st, ev.Record.(*record.Evidence), *asJSON)
+			item := ev.Record.(*record.Evidence)
+			if !e.policy.Evidence(role, item, lookupIncident(e, st)) {
+				return badInput("evidence %q is not public (marked personal data, or of no published incident): leave out --public to see it", slug)
+			}
+			return showEvidence(e, d.st, e.policy.Record(role, item).(*record.Evidence), role, *asJSON)
 		}
 		return badInput("no incident or evidence item with slug %q: see groundtruth incidents or groundtruth evidence", slug)
 	}
 	if err != nil {
 		return err
 	}
-	v, err := buildIncidentView(e, st, inc)
+	if !e.policy.Incident(role, inc.Record.(*record.Incident)) {
+		return badInput("incident %q is not published: the public sees nothing of it; leave out --public to see it", slug)
+	}
+	v, err := buildIncidentView(e, st, inc, role)
 	if err != nil {
 		return err
 	}
@@ -129,8 +145,10 @@ func runShow(e *env, args []string) error {
 	return nil
 }
 
-func buildIncidentView(e *env, st *store.Store, s *store.Stored) (*incidentView, error) {
-	i := s.Record.(*record.Incident)
+// buildIncidentView gathers an incident's records as role reads them
+// (internal/disclosure); the caller has checked that role may see it.
+func buildIncidentView(e *env, st *store.Store, s *store.Stored, role account.Role) (*incidentView, error) {
+	i := e.policy.Record(role, s.Record).(*record.Incident)
 	v := &incidentView{Incident: i, Version: s.Version, UpdatedAt: s.UpdatedAt.UTC().Format("2006-01-02T15:04:05Z")}
 	if i.Place != "" {
 		p, err := st.Get(e.ctx, record.KindPlace, i.Place)
@@ -147,9 +165,14 @@ func buildIncidentView(e *env, st *store.Store, s *store.Stored) (*incidentView,
 		err = referring(e, st, i.Slug, record.KindCasualty, &v.Casualties)
 	}
 	if err == nil {
-		var items []*record.Evidence
+		var items, shown []*record.Evidence
 		if err = referring(e, st, i.Slug, record.KindEvidence, &items); err == nil {
-			v.Evidence, err = evidenceViews(e, st, items)
+			for _, ev := range items {
+				if e.policy.Evidence(role, ev, lookupIncident(e, st)) {
+					shown = append(shown, e.policy.Record(role, ev).(*record.Evidence))
+				}
+			}
+			v.Evidence, err = evidenceViews(e, st, shown)
 		}
 	}
 	if err == nil {
@@ -167,6 +190,9 @@ func buildIncidentView(e *env, st *store.Store, s *store.Stored) (*incidentView,
 		v.Victims = append(v.Victims, vi.Public()) // names and notes never leave the desk
 	}
 	c, err := loadCase(e, st)
+	if role == account.Public {
+		c, err = loadPublicCase(e, st)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -175,6 +201,35 @@ func buildIncidentView(e *env, st *store.Store, s *store.Stored) (*incidentView,
 		r.Grade, r.Propositions, r.Flags, r.Characterisations, r.Casualties, r.Summary
 	v.report = r
 	return v, nil
+}
+
+// loadPublicCase returns the case the public reasons over, as the web
+// does: no unpublished incident, every record as the public reads it.
+func loadPublicCase(e *env, st *store.Store) (*verification.Case, error) {
+	all, err := st.Current(e.ctx)
+	if err != nil {
+		return nil, err
+	}
+	recs := all[:0:0]
+	for _, rec := range all {
+		if i, ok := rec.(*record.Incident); ok && !e.policy.Incident(account.Public, i) {
+			continue
+		}
+		recs = append(recs, e.policy.Record(account.Public, rec))
+	}
+	return verification.NewCase(recs), nil
+}
+
+// lookupIncident returns a function that loads a current incident by
+// slug, nil when there is none.
+func lookupIncident(e *env, st *store.Store) func(string) *record.Incident {
+	return func(slug string) *record.Incident {
+		s, err := st.Get(e.ctx, record.KindIncident, slug)
+		if err != nil || s.Retired {
+			return nil
+		}
+		return s.Record.(*record.Incident)
+	}
 }
 
 // referring fills out with the records of kind that refer to an incident.

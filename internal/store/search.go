@@ -4,20 +4,23 @@ package store
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
+	"unicode"
 
+	"groundtruth/internal/disclosure"
 	"groundtruth/internal/record"
 )
 
 // ErrBadQuery is returned (wrapped) for a search query with no words.
 var ErrBadQuery = errors.New("store: empty search")
 
-// index replaces a record's entry in the search index with its text:
-// every string in its public form (a victim's name and notes are left
-// out, so that no search can be used to learn them).
+// index replaces a record's entry in the search index with its text in
+// the two tiers of [disclosure.SearchText]: what the public may match and
+// read, and what signed-in staff may. Whether a reader may see the record
+// at all is decided when it is found, not here: an incident's status
+// changes without its records being indexed again.
 func (t *Tx) index(r record.Record, retired bool) error {
 	// The index entry shares the record row's rowid, so that replacing it
 	// is a lookup, not a scan of the index (FTS5 cannot index kind and slug).
@@ -27,56 +30,45 @@ func (t *Tx) index(r record.Record, retired bool) error {
 	if retired {
 		return nil
 	}
-	if v, ok := r.(*record.Victim); ok {
-		pub := v.Public()
-		r = &pub
-	}
-	b, err := json.Marshal(r)
-	if err != nil {
-		return fmt.Errorf("store: index %s %s: %w", r.Kind(), r.Key(), err)
-	}
-	var doc any
-	json.Unmarshal(b, &doc)
-	var words []string
-	var collect func(v any)
-	collect = func(v any) {
-		switch v := v.(type) {
-		case string:
-			words = append(words, v)
-		case []any:
-			for _, x := range v {
-				collect(x)
-			}
-		case map[string]any:
-			for _, x := range v {
-				collect(x)
-			}
-		}
-	}
-	collect(doc)
-	_, err = t.tx.ExecContext(t.ctx, `INSERT INTO search (rowid, kind, slug, body)
-		VALUES ((SELECT rowid FROM records WHERE kind = $1 AND slug = $2), $1, $2, $3)`,
-		string(r.Kind()), r.Key(), strings.Join(words, " \n"))
+	public, staff := disclosure.SearchText(r)
+	_, err := t.tx.ExecContext(t.ctx, `INSERT INTO search (rowid, kind, slug, public_text, staff_text)
+		VALUES ((SELECT rowid FROM records WHERE kind = $1 AND slug = $2), $1, $2, $3, $4)`,
+		string(r.Kind()), r.Key(), strings.Join(public, " \n"), strings.Join(staff, " \n"))
 	if err != nil {
 		return fmt.Errorf("store: index %s %s: %w", r.Kind(), r.Key(), err)
 	}
 	return nil
 }
 
-// Hit is a search result.
+// Hit is a search result. Link is the page that shows the record, set by
+// the caller that decides who may open it.
 type Hit struct {
 	Kind    record.Kind `json:"kind"`
 	Slug    string      `json:"slug"`
 	Snippet string      `json:"snippet"`
+	Link    string      `json:"link"`
 }
 
-// Search finds records whose text holds every word of q (each word also as
-// a prefix), best match first.
-func (s *Store) Search(ctx context.Context, q string, limit int) ([]Hit, error) {
+// Tier says which text of the records a search matches and quotes.
+type Tier int
+
+// The tiers of search text (see [disclosure.SearchText]).
+const (
+	PublicText Tier = iota // what the public may read
+	StaffText              // what signed-in staff may read
+)
+
+// Search finds records whose text in tier holds every word of q (each word
+// also as a prefix), best match first. Snippets are cut from that tier's
+// text only.
+func (s *Store) Search(ctx context.Context, q string, tier Tier, limit int) ([]Hit, error) {
+	// Each word becomes one quoted FTS5 prefix phrase: quotes, operators
+	// and control characters (a NUL ends the query string in SQLite) are
+	// dropped, so a query is always words, never FTS5 syntax.
 	var terms []string
-	for _, w := range strings.Fields(q) {
+	for _, w := range strings.Fields(strings.ToValidUTF8(q, " ")) {
 		w = strings.Map(func(r rune) rune {
-			if r == '"' || r == '*' || r == '^' {
+			if r == '"' || r == '*' || r == '^' || unicode.IsControl(r) {
 				return -1
 			}
 			return r
@@ -88,9 +80,15 @@ func (s *Store) Search(ctx context.Context, q string, limit int) ([]Hit, error) 
 	if len(terms) == 0 {
 		return nil, fmt.Errorf("%w: give at least one word", ErrBadQuery)
 	}
+	// The column filter confines the match to one tier; the snippet's
+	// column number (2 or 3) is that tier's column.
+	column, col := "public_text", 2
+	if tier == StaffText {
+		column, col = "staff_text", 3
+	}
 	rows, err := s.db.QueryContext(ctx, `
-		SELECT kind, slug, snippet(search, 2, '[', ']', '…', 12) FROM search
-		WHERE search MATCH $1 ORDER BY rank LIMIT $2`, strings.Join(terms, " "), limit)
+		SELECT kind, slug, snippet(search, $1, '[', ']', '…', 12) FROM search
+		WHERE search MATCH $2 ORDER BY rank LIMIT $3`, col, column+" : ("+strings.Join(terms, " ")+")", limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: search: %w", err)
 	}

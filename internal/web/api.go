@@ -13,7 +13,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"time"
 
 	"groundtruth/internal/account"
 	"groundtruth/internal/record"
@@ -82,7 +81,7 @@ func (s *server) apiIncident(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, "load case", err)
 		return
 	}
-	victims := visibleVictims(r, c, i.Slug)
+	victims := s.visibleVictims(r, c, i.Slug)
 	writeJSON(w, http.StatusOK, map[string]any{
 		"incident": i, "report": s.report(c, i.Slug), "victims": victims,
 	})
@@ -170,28 +169,15 @@ func (s *server) apiPutAssessment(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusBadRequest, "assessment.incident: no such incident")
 		return
 	}
-	var op store.Op
-	err := s.st.Update(r.Context(), func(tx *store.Tx) error {
-		var err error
-		if op, err = tx.Put(&a, store.Change{By: who(r).user, At: time.Now(), Reason: body.Reason}); err != nil {
-			return err
-		}
-		return tx.CheckRefs(&a)
-	})
+	op, err := s.save(r, &a, body.Reason)
 	var missing *store.MissingRefError
 	switch {
 	case errors.As(err, &missing):
 		apiError(w, http.StatusBadRequest, "assessment."+missing.Error())
 		return
 	case err != nil:
-		s.fail(w, r, "put assessment", err)
+		apiError(w, status(err), "assessment: "+err.Error())
 		return
-	}
-	if s.lg != nil {
-		if _, err := s.lg.Sync(r.Context(), s.st); err != nil {
-			s.fail(w, r, "ledger", err)
-			return
-		}
 	}
 	c, err := s.loadCase(r)
 	if err != nil {
@@ -298,8 +284,8 @@ func (s *server) apiPutRecord(kind record.Kind) http.HandlerFunc {
 				return
 			}
 		}
-		if err := s.save(r, rec, body.Reason); err != nil {
-			apiError(w, http.StatusBadRequest, "record: "+err.Error())
+		if _, err := s.save(r, rec, body.Reason); err != nil {
+			apiError(w, status(err), "record: "+err.Error())
 			return
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"record": rec})

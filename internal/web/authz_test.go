@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -30,18 +31,146 @@ import (
 	"groundtruth/internal/store"
 )
 
-// policy is the authorization policy written out independently of the
-// code: which roles hold each permission. A route whose permission is not
-// here fails the matrix test.
-var policy = map[account.Permission][]account.Role{
-	account.ReadPublished:  {account.Public, account.Viewer, account.Analyst, account.Editor, account.Admin},
-	account.ReadAll:        {account.Viewer, account.Analyst, account.Editor, account.Admin},
-	account.RevealGraphic:  {account.Viewer, account.Analyst, account.Editor, account.Admin},
-	account.Self:           {account.Viewer, account.Analyst, account.Editor, account.Admin},
-	account.WriteFindings:  {account.Analyst, account.Editor, account.Admin},
-	account.ReadPersonal:   {account.Editor, account.Admin},
-	account.WriteRecords:   {account.Editor, account.Admin},
-	account.ManageAccounts: {account.Admin},
+// policyDoc is the policy of docs/web.md, read from the file itself so
+// that the document and the tests cannot drift apart.
+type policyDoc struct {
+	perms  map[account.Permission][]account.Role // permission → roles that hold it
+	routes map[string]account.Permission         // "METHOD pattern" → permission
+	edits  map[string]map[account.Role]bool      // edit rule → role → allowed
+}
+
+// policyFile is docs/web.md, relative to this package's directory.
+const policyFile = "../../docs/web.md"
+
+// table returns the rows of the first Markdown table under heading, each
+// as its trimmed cells without backquotes, the header row first.
+func table(t *testing.T, doc, heading string) [][]string {
+	t.Helper()
+	at := strings.Index(doc, "\n"+heading+"\n")
+	if at < 0 {
+		t.Fatalf("%s: no heading %q", policyFile, heading)
+	}
+	var rows [][]string
+	for _, line := range strings.Split(doc[at+len(heading)+2:], "\n") {
+		line = strings.TrimSpace(line)
+		if !strings.HasPrefix(line, "|") {
+			if len(rows) > 0 {
+				break
+			}
+			continue
+		}
+		if strings.HasPrefix(line, "|---") {
+			continue
+		}
+		var cells []string
+		for _, c := range strings.Split(strings.Trim(line, "|"), "|") {
+			cells = append(cells, strings.Trim(strings.TrimSpace(c), "`"))
+		}
+		rows = append(rows, cells)
+	}
+	if len(rows) < 2 {
+		t.Fatalf("%s: no table under %q", policyFile, heading)
+	}
+	return rows
+}
+
+// roleColumns returns the column of each role in a table's header, failing
+// when one of roles is missing.
+func roleColumns(t *testing.T, heading string, header []string, roles []account.Role) map[account.Role]int {
+	t.Helper()
+	cols := map[account.Role]int{}
+	for i, h := range header {
+		cols[account.Role(h)] = i
+	}
+	for _, r := range roles {
+		if _, ok := cols[r]; !ok {
+			t.Errorf("%s, table %q: no column for role %s", policyFile, heading, r)
+		}
+	}
+	return cols
+}
+
+// yes reads a yes/no cell.
+func yes(t *testing.T, where, cell string) bool {
+	t.Helper()
+	if cell != "yes" && cell != "no" {
+		t.Errorf("%s, %s: %q, want yes or no", policyFile, where, cell)
+	}
+	return cell == "yes"
+}
+
+func readPolicy(t *testing.T) policyDoc {
+	t.Helper()
+	b, err := os.ReadFile(policyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(b)
+	p := policyDoc{perms: map[account.Permission][]account.Role{}, routes: map[string]account.Permission{},
+		edits: map[string]map[account.Role]bool{}}
+	rows := table(t, doc, "### Permissions")
+	cols := roleColumns(t, "Permissions", rows[0], account.Roles)
+	for _, row := range rows[1:] {
+		perm := account.Permission(row[0])
+		p.perms[perm] = []account.Role{}
+		for _, r := range account.Roles {
+			if c, ok := cols[r]; ok && c < len(row) && yes(t, "permission "+row[0]+" for "+string(r), row[c]) {
+				p.perms[perm] = append(p.perms[perm], r)
+			}
+		}
+	}
+	for _, row := range table(t, doc, "### Routes")[1:] {
+		if len(row) < 2 {
+			t.Fatalf("%s, table Routes: row %q has no permission", policyFile, row)
+		}
+		p.routes[row[0]] = account.Permission(row[1])
+	}
+	rows = table(t, doc, "### Who may change whose records")
+	writers := []account.Role{account.Analyst, account.Editor, account.Admin}
+	cols = roleColumns(t, "Who may change whose records", rows[0], writers)
+	for _, row := range rows[1:] {
+		p.edits[row[0]] = map[account.Role]bool{}
+		for _, r := range writers {
+			if c, ok := cols[r]; ok && c < len(row) {
+				p.edits[row[0]][r] = yes(t, "edit rule "+row[0]+" for "+string(r), row[c])
+			}
+		}
+	}
+	return p
+}
+
+// TestPolicyDocCoversRoutes checks that docs/web.md lists every route with
+// the permission routes.go gives it, no route that does not exist, and
+// every permission the routes need.
+func TestPolicyDocCoversRoutes(t *testing.T) {
+	p := readPolicy(t)
+	seen := map[string]bool{}
+	for _, rt := range (&server{}).routes() {
+		key := rt.method + " " + rt.pattern
+		seen[key] = true
+		perm, ok := p.routes[key]
+		switch {
+		case !ok:
+			t.Errorf("route %s is not in the route table of %s", key, policyFile)
+		case perm != rt.perm:
+			t.Errorf("route %s needs %s in routes.go, %s in %s", key, rt.perm, perm, policyFile)
+		}
+		if _, ok := p.perms[rt.perm]; !ok {
+			t.Errorf("route %s needs permission %q, which the permission table of %s does not cover", key, rt.perm, policyFile)
+		}
+	}
+	for key := range p.routes {
+		if !seen[key] {
+			t.Errorf("%s lists route %s, which routes.go does not serve", policyFile, key)
+		}
+	}
+	for perm, roles := range p.perms {
+		for _, r := range account.Roles {
+			if got, want := account.Allows(r, perm), slices.Contains(roles, r); got != want {
+				t.Errorf("account.Allows(%s, %s) = %v, %s says %v", r, perm, got, policyFile, want)
+			}
+		}
+	}
 }
 
 type site struct {
@@ -74,7 +203,7 @@ func newSite(t *testing.T) *site {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := store.Change{By: "test", Reason: "test", At: time.Now()}
+	c := store.Change{By: loaderName, Reason: "test", At: time.Now()}
 	if _, err := casefile.Load(ctx, st, lk, f, c); err != nil {
 		t.Fatal(err)
 	}
@@ -157,19 +286,40 @@ func concrete(pattern string) string {
 	return strings.ReplaceAll(p, "{id}", "tok_none")
 }
 
+// TestAuthorizationMatrix calls every route as every role, and with a
+// read-only token, and checks the answer against the policy of
+// docs/web.md.
 func TestAuthorizationMatrix(t *testing.T) {
 	s := newSite(t)
+	policy := readPolicy(t)
+	resp := s.do(t, account.Analyst, "POST", "/api/v1/tokens", `{"label":"matrix","scope":"read"}`, nil)
+	var tok struct{ Token string }
+	jsonDecode(t, resp, &tok)
+	readToken := map[string]string{"Authorization": "Bearer " + tok.Token}
 	bodies := map[string]string{
 		"POST /login":              "name=nobody&password=wrong",
 		"POST /api/v1/assessments": `{"assessment":{"slug":"matrix-test","incident":"hadrut-execution","kind":"authenticity","finding":"f","organisation":"bellingcat","date":"2020-10-20"},"reason":"matrix test"}`,
 		"POST /api/v1/tokens":      `{"label":"matrix","scope":"read"}`,
 	}
 	for _, rt := range s.s.routes() {
-		allowed, known := policy[rt.perm]
+		allowed, known := policy.perms[policy.routes[rt.method+" "+rt.pattern]]
 		if !known {
-			t.Errorf("route %s %s needs permission %q, which the policy does not cover", rt.method, rt.pattern, rt.perm)
+			t.Errorf("route %s %s has no permission in %s", rt.method, rt.pattern, policyFile)
 			continue
 		}
+		writes := rt.method != "GET" && rt.method != "HEAD" && rt.pattern != "/login"
+		t.Run(rt.method+" "+rt.pattern+" with a read token", func(t *testing.T) {
+			resp := s.do(t, account.Public, rt.method, concrete(rt.pattern), bodies[rt.method+" "+rt.pattern], readToken)
+			resp.Body.Close()
+			denied := resp.StatusCode == 401 || resp.StatusCode == 403
+			may := slices.Contains(allowed, account.Analyst) && !writes
+			switch {
+			case may && denied && !(rt.pattern == "/login" && resp.StatusCode == 401):
+				t.Errorf("got %d, want access", resp.StatusCode)
+			case !may && resp.StatusCode != 403:
+				t.Errorf("got %d, want 403", resp.StatusCode)
+			}
+		})
 		for _, role := range account.Roles {
 			name := rt.method + " " + rt.pattern + " as " + string(role)
 			t.Run(name, func(t *testing.T) {

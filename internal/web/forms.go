@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"groundtruth/internal/account"
+	"groundtruth/internal/disclosure"
 	"groundtruth/internal/evidence"
 	"groundtruth/internal/record"
 	"groundtruth/internal/store"
@@ -49,6 +50,12 @@ func (s *server) casualtyForm(w http.ResponseWriter, r *http.Request) {
 
 // findingForm renders a form for a record of an incident, with an error.
 func (s *server) findingForm(w http.ResponseWriter, r *http.Request, page string, rec record.Record, msg string) {
+	s.findingFormStatus(w, r, page, rec, msg, http.StatusBadRequest)
+}
+
+// findingFormStatus renders a form for a record of an incident, with an
+// error and the status it answers with.
+func (s *server) findingFormStatus(w http.ResponseWriter, r *http.Request, page string, rec record.Record, msg string, errCode int) {
 	i, ok := s.incident(r, r.PathValue("slug"))
 	if !ok {
 		http.NotFound(w, r)
@@ -58,7 +65,7 @@ func (s *server) findingForm(w http.ResponseWriter, r *http.Request, page string
 	data["I"], data["R"] = i, rec
 	code := http.StatusOK
 	if msg != "" {
-		data["Error"], code = msg, http.StatusBadRequest
+		data["Error"], code = msg, errCode
 	}
 	s.render(w, r, code, page, data)
 }
@@ -77,8 +84,8 @@ func (s *server) saveClaim(w http.ResponseWriter, r *http.Request) {
 	if cl.Slug == "" {
 		cl.Slug = fmt.Sprintf("%s-claim-%d", i.Slug, time.Now().Unix())
 	}
-	if err := s.save(r, cl, f("reason")); err != nil {
-		s.findingForm(w, r, "form_claim.html", cl, err.Error())
+	if _, err := s.save(r, cl, f("reason")); err != nil {
+		s.findingFormStatus(w, r, "form_claim.html", cl, err.Error(), status(err))
 		return
 	}
 	http.Redirect(w, r, "/incidents/"+i.Slug, http.StatusSeeOther)
@@ -101,10 +108,10 @@ func (s *server) saveCasualty(w http.ResponseWriter, r *http.Request) {
 		k.Injured, err = formCount(f, "injured")
 	}
 	if err == nil {
-		err = s.save(r, k, f("reason"))
+		_, err = s.save(r, k, f("reason"))
 	}
 	if err != nil {
-		s.findingForm(w, r, "form_casualty.html", k, err.Error())
+		s.findingFormStatus(w, r, "form_casualty.html", k, err.Error(), status(err))
 		return
 	}
 	http.Redirect(w, r, "/incidents/"+i.Slug, http.StatusSeeOther)
@@ -150,44 +157,35 @@ func (s *server) comparePage(w http.ResponseWriter, r *http.Request) {
 		"SameBytes": items[0]["E"].(*record.Evidence).SHA256 == items[1]["E"].(*record.Evidence).SHA256})
 }
 
-// searchIncidents returns the incidents a query finds, directly or through
-// a record that belongs to or names them (a place's other names, an
-// actor, a claim), limited to what the principal may see.
+// searchIncidents returns the records a query finds that the principal may
+// open, each with the link of the page that shows it, and the incidents
+// they lead to. A hit is returned only when the same principal's GET of
+// its link answers 200, and its snippet is cut only from the text that
+// principal may read: for the public, a record's public form, so that no
+// digest, file name or account name can be matched or quoted.
 func (s *server) searchIncidents(r *http.Request, q string) ([]store.Hit, []*record.Incident, error) {
-	ctx := r.Context()
-	hits, err := s.st.Search(ctx, q, 200)
+	tier := store.PublicText
+	if disclosure.SeesStaff(who(r).role) {
+		tier = store.StaffText
+	}
+	hits, err := s.st.Search(r.Context(), q, tier, 200)
 	if err != nil {
 		return nil, nil, err
 	}
 	found := map[string]*record.Incident{}
-	var visible []store.Hit
+	visible := []store.Hit{}
 	for _, h := range hits {
-		var slugs []string
-		switch h.Kind {
-		case record.KindIncident:
-			slugs = []string{h.Slug}
-		case record.KindVictim:
-			continue // matched on public fields only, but a victim is not a result
-		default:
-			refs, err := s.st.Referring(ctx, record.KindIncident, h.Kind, h.Slug)
-			if err != nil {
-				return nil, nil, err
-			}
-			for _, st := range refs {
-				slugs = append(slugs, st.Record.Key())
-			}
-			if st, err := s.st.Get(ctx, h.Kind, h.Slug); err == nil && st.Record.Incident() != "" {
-				slugs = append(slugs, st.Record.Incident())
-			}
+		link, leads, err := s.hitPage(r, h)
+		if err != nil {
+			return nil, nil, err
 		}
-		shown := false
-		for _, slug := range slugs {
-			if i, ok := s.incident(r, slug); ok {
-				found[slug], shown = i, true
-			}
+		if link == "" {
+			continue
 		}
-		if shown || h.Kind == record.KindPlace || h.Kind == record.KindActor {
-			visible = append(visible, h)
+		h.Link = link
+		visible = append(visible, h)
+		for _, i := range leads {
+			found[i.Slug] = i
 		}
 	}
 	out := make([]*record.Incident, 0, len(found))
@@ -196,6 +194,66 @@ func (s *server) searchIncidents(r *http.Request, q string) ([]store.Hit, []*rec
 	}
 	sort.Slice(out, func(a, b int) bool { return out[a].Slug < out[b].Slug })
 	return visible, out, nil
+}
+
+// hitPage returns the page that shows a search hit's record to the
+// principal, and the incidents the hit leads to; "" when the principal may
+// open no page of it. Incidents and evidence items have pages of their
+// own; findings, casualties and investigations are shown on their
+// incident's page; tallies on the first page; actors, places and weapons
+// on the pages of the incidents that name them, so that one named only by
+// drafts is not found by the public. Victims are never results.
+func (s *server) hitPage(r *http.Request, h store.Hit) (string, []*record.Incident, error) {
+	ctx := r.Context()
+	var leads []*record.Incident
+	switch h.Kind {
+	case record.KindIncident:
+		if i, ok := s.incident(r, h.Slug); ok {
+			return "/incidents/" + i.Slug, []*record.Incident{i}, nil
+		}
+		return "", nil, nil
+	case record.KindEvidence:
+		ev, ok := s.evidence(r, h.Slug)
+		if !ok {
+			return "", nil, nil
+		}
+		for _, slug := range ev.Incidents {
+			if i, ok := s.incident(r, slug); ok {
+				leads = append(leads, i)
+			}
+		}
+		return "/evidence/" + ev.Slug, leads, nil
+	case record.KindVictim:
+		return "", nil, nil
+	case record.KindTally:
+		return "/", nil, nil
+	case record.KindActor, record.KindPlace, record.KindWeapon, record.KindTreaty, record.KindMembership:
+		refs, err := s.st.Referring(ctx, record.KindIncident, h.Kind, h.Slug)
+		if err != nil {
+			return "", nil, err
+		}
+		for _, st := range refs {
+			if i, ok := s.incident(r, st.Record.Key()); ok {
+				leads = append(leads, i)
+			}
+		}
+		if len(leads) == 0 {
+			return "", nil, nil
+		}
+		return "/incidents/" + leads[0].Slug, leads, nil
+	}
+	st, err := s.st.Get(ctx, h.Kind, h.Slug)
+	if errors.Is(err, store.ErrNotFound) {
+		return "", nil, nil
+	}
+	if err != nil {
+		return "", nil, err
+	}
+	i, ok := s.incident(r, st.Record.Incident())
+	if st.Retired || !ok {
+		return "", nil, nil
+	}
+	return "/incidents/" + i.Slug, []*record.Incident{i}, nil
 }
 
 func (s *server) searchPage(w http.ResponseWriter, r *http.Request) {
@@ -283,40 +341,102 @@ func (s *server) saveIncident(w http.ResponseWriter, r *http.Request) {
 		i.End.UnmarshalText([]byte(f("date_end")))
 	}
 	i.TimePrecision, i.Place, i.Status = record.TimePrecision(f("time_precision")), f("place"), record.IncidentStatus(f("status"))
-	if err := s.save(r, i, f("reason")); err != nil {
+	if _, err := s.save(r, i, f("reason")); err != nil {
 		data := s.options(r)
 		data["I"], data["Error"] = i, err.Error()
-		s.render(w, r, http.StatusBadRequest, "form_incident.html", data)
+		s.render(w, r, status(err), "form_incident.html", data)
 		return
 	}
 	http.Redirect(w, r, "/incidents/"+i.Slug, http.StatusSeeOther)
 }
 
 // save validates and writes one record with the reason, then waits for its
-// ledger leaf. Errors are the user's to fix, worded for the form.
-func (s *server) save(r *http.Request, rec record.Record, reason string) error {
+// ledger leaf. Errors are the user's to fix, worded for the form; a
+// *forbiddenChange when the rule of [mayChange] refuses the change.
+func (s *server) save(r *http.Request, rec record.Record, reason string) (store.Op, error) {
 	if strings.TrimSpace(reason) == "" {
-		return errors.New("reason: say why you make this change; it is kept in the history")
+		return "", errors.New("reason: say why you make this change; it is kept in the history")
 	}
 	if err := rec.Validate(); err != nil {
-		return err
+		return "", err
 	}
+	var op store.Op
 	err := s.st.Update(r.Context(), func(tx *store.Tx) error {
-		if _, err := tx.Put(rec, store.Change{By: who(r).user, At: time.Now(), Reason: reason}); err != nil {
+		if err := mayChange(tx, who(r), rec); err != nil {
+			return err
+		}
+		var err error
+		if op, err = tx.Put(rec, store.Change{By: who(r).user, At: time.Now(), Reason: reason}); err != nil {
 			return err
 		}
 		return tx.CheckRefs(rec)
 	})
 	var missing *store.MissingRefError
-	if errors.As(err, &missing) {
-		return missing
-	}
-	if err != nil {
-		return fmt.Errorf("could not save: %w", err)
+	var forbidden *forbiddenChange
+	switch {
+	case errors.As(err, &missing):
+		return "", missing
+	case errors.As(err, &forbidden):
+		return "", forbidden
+	case err != nil:
+		return "", fmt.Errorf("could not save: %w", err)
 	}
 	if s.lg != nil {
 		if _, err := s.lg.Sync(r.Context(), s.st); err != nil {
-			return fmt.Errorf("saved, but the ledger could not take it yet: %w", err)
+			return op, fmt.Errorf("saved, but the ledger could not take it yet: %w", err)
+		}
+	}
+	return op, nil
+}
+
+// forbiddenChange is a change the edit rule refuses (HTTP 403).
+type forbiddenChange struct{ msg string }
+
+func (e *forbiddenChange) Error() string { return e.msg }
+
+// status returns the HTTP status for an error of save: 403 for a change
+// the edit rule refuses, otherwise 400.
+func status(err error) int {
+	var forbidden *forbiddenChange
+	if errors.As(err, &forbidden) {
+		return http.StatusForbidden
+	}
+	return http.StatusBadRequest
+}
+
+// mayChange applies the edit rule of docs/web.md ("Who may change whose
+// records") inside the transaction that writes rec, so that no change
+// slips between the check and the write. Editors and admins change every
+// record. Below them (analysts, whose routes let them write only
+// findings), anyone may record a new finding in an incident they may see,
+// but an existing one only if they recorded it and neither the incident it
+// belongs to nor the one it would move to is published: a published
+// finding, or another analyst's, is changed by an editor. Every change,
+// allowed or not, keeps the history: a refused one writes nothing.
+func mayChange(tx *store.Tx, p principal, rec record.Record) error {
+	if account.Allows(p.role, account.WriteRecords) {
+		return nil
+	}
+	cur, err := tx.Get(rec.Kind(), rec.Key())
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if cur.CreatedBy != p.user {
+		return &forbiddenChange{fmt.Sprintf("%s %s was recorded by someone else: ask an editor to change it, or record your own finding under a new slug", rec.Kind(), rec.Key())}
+	}
+	for _, slug := range []string{cur.Record.Incident(), rec.Incident()} {
+		inc, err := tx.Get(record.KindIncident, slug)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if disclosure.Published(inc.Record.(*record.Incident)) {
+			return &forbiddenChange{fmt.Sprintf("%s %s: incident %s is published, so only an editor may change its findings", rec.Kind(), rec.Key(), slug)}
 		}
 	}
 	return nil
@@ -359,17 +479,21 @@ func (s *server) saveAssessment(w http.ResponseWriter, r *http.Request) {
 		}
 		a.Location = &record.Location{Lat: lat, Lon: lon, RadiusM: radius}
 	}
-	if err := s.save(r, a, f("reason")); err != nil {
-		s.assessmentError(w, r, i, a, err.Error())
+	if _, err := s.save(r, a, f("reason")); err != nil {
+		s.assessmentErrorStatus(w, r, i, a, err.Error(), status(err))
 		return
 	}
 	http.Redirect(w, r, "/incidents/"+i.Slug, http.StatusSeeOther)
 }
 
 func (s *server) assessmentError(w http.ResponseWriter, r *http.Request, i *record.Incident, a *record.Assessment, msg string) {
+	s.assessmentErrorStatus(w, r, i, a, msg, http.StatusBadRequest)
+}
+
+func (s *server) assessmentErrorStatus(w http.ResponseWriter, r *http.Request, i *record.Incident, a *record.Assessment, msg string, code int) {
 	data := s.options(r)
 	data["I"], data["A"], data["Error"] = i, a, msg
-	s.render(w, r, http.StatusBadRequest, "form_assessment.html", data)
+	s.render(w, r, code, "form_assessment.html", data)
 }
 
 // maxUpload bounds one upload request.

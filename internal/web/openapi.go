@@ -27,7 +27,7 @@ var apiSummaries = map[string]string{
 	"POST /api/v1/claims":                    "Record a party's claim (or a new version) from {record, reason}.",
 	"POST /api/v1/casualties":                "Record a casualty report (or a new version) from {record, reason}; figures not reported stay null.",
 	"POST /api/v1/incidents":                 "Create or edit an incident from {record, reason} (editors).",
-	"GET /api/v1/search":                     "Records matching every word of q in any script, and the incidents they lead to.",
+	"GET /api/v1/search":                     "Records matching every word of q in any script that the caller may open, each with the link of its page, and the incidents they lead to.",
 	"GET /api/v1/tokens":                     "The caller's API tokens.",
 	"POST /api/v1/tokens":                    "Create an API token (read or write scope); its secret is shown once.",
 	"DELETE /api/v1/tokens/{id}":             "Revoke one of the caller's tokens.",

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"groundtruth/internal/account"
+	"groundtruth/internal/disclosure"
 	"groundtruth/internal/locker"
 	"groundtruth/internal/media"
 	"groundtruth/internal/record"
@@ -27,22 +28,25 @@ import (
 // revealWindow is how long a logged reveal of graphic media lasts.
 const revealWindow = 10 * time.Minute
 
-// incident returns an incident if the principal may see it.
+// incident returns an incident, as the principal reads it, if the
+// principal may see it.
 func (s *server) incident(r *http.Request, slug string) (*record.Incident, bool) {
 	st, err := s.st.Get(r.Context(), record.KindIncident, slug)
 	if err != nil || st.Retired {
 		return nil, false
 	}
+	role := who(r).role
 	i := st.Record.(*record.Incident)
-	if i.Status != "published" && !account.Allows(who(r).role, account.ReadAll) {
+	if !s.policy.Incident(role, i) {
 		return nil, false
 	}
-	return i, true
+	return s.policy.Record(role, i).(*record.Incident), true
 }
 
-// evidence returns an evidence item if the principal may see its record.
+// evidence returns an evidence item, as the principal reads it, if the
+// principal may see its record.
 func (s *server) evidence(r *http.Request, slug string) (*record.Evidence, bool) {
-	if !account.Allows(who(r).role, account.ReadAll) {
+	if !disclosure.SeesDrafts(who(r).role) {
 		return s.publicEvidence(r, slug)
 	}
 	st, err := s.st.Get(r.Context(), record.KindEvidence, slug)
@@ -83,7 +87,7 @@ func (s *server) incidentPage(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	victims := visibleVictims(r, c, i.Slug)
+	victims := s.visibleVictims(r, c, i.Slug)
 	items, err := s.st.Referring(ctx, record.KindEvidence, record.KindIncident, i.Slug)
 	if err != nil {
 		s.fail(w, r, "list evidence", err)
@@ -307,17 +311,11 @@ func (s *server) original(w http.ResponseWriter, r *http.Request) {
 // visibleVictims returns an incident's victims as the principal may see
 // them: with names and notes for those who may read personal data,
 // otherwise as initials only.
-func visibleVictims(r *http.Request, c *verification.Case, incident string) []record.Victim {
-	personal := account.Allows(who(r).role, account.ReadPersonal)
+func (s *server) visibleVictims(r *http.Request, c *verification.Case, incident string) []record.Victim {
 	out := []record.Victim{}
 	for _, v := range c.Victims {
-		if v.IncidentSlug != incident {
-			continue
-		}
-		if personal {
-			out = append(out, *v)
-		} else {
-			out = append(out, v.Public())
+		if v.IncidentSlug == incident {
+			out = append(out, s.policy.Victim(who(r).role, v))
 		}
 	}
 	return out

@@ -15,6 +15,7 @@ import (
 	"sync"
 
 	"groundtruth/internal/account"
+	"groundtruth/internal/disclosure"
 	"groundtruth/internal/ledger"
 	"groundtruth/internal/locker"
 	"groundtruth/internal/record"
@@ -46,6 +47,8 @@ type server struct {
 	secureCookies bool
 	tileURL       string
 	cache         caseCache
+	// policy decides what each role sees of the records (docs/web.md).
+	policy disclosure.Policy
 }
 
 // Config holds what the web interface needs.
@@ -67,11 +70,15 @@ type Config struct {
 	// Jobs is the job queue (analysis of uploads, captures). Without it
 	// uploads are stored but not analysed, and nothing can be captured.
 	Jobs JobQueue
+	// Organisation is the name the public reads wherever a record names
+	// one of the desk's accounts; empty means "groundtruth desk".
+	Organisation string
 }
 
 // New returns the web interface's handler.
 func New(cfg Config) http.Handler {
-	s := &server{st: cfg.Store, lk: cfg.Locker, derived: cfg.Derived, jobs: cfg.Jobs, lg: cfg.Ledger, log: cfg.Log, throttle: newThrottle(), secureCookies: cfg.SecureCookies, tileURL: cfg.TileURL}
+	s := &server{st: cfg.Store, lk: cfg.Locker, derived: cfg.Derived, jobs: cfg.Jobs, lg: cfg.Ledger, log: cfg.Log, throttle: newThrottle(), secureCookies: cfg.SecureCookies, tileURL: cfg.TileURL,
+		policy: disclosure.Policy{Organisation: cfg.Organisation}}
 	mux := http.NewServeMux()
 	for _, rt := range s.routes() {
 		mux.Handle(rt.method+" "+rt.pattern, s.guard(rt))
@@ -220,30 +227,39 @@ func (s *server) receipt(w http.ResponseWriter, r *http.Request) {
 	w.Write(receipt)
 }
 
-// publicEvidence returns an evidence item if the public may see it.
+// publicEvidence returns an evidence item, as the public reads it, if the
+// public may see it.
 func (s *server) publicEvidence(r *http.Request, slug string) (*record.Evidence, bool) {
 	st, err := s.st.Get(r.Context(), record.KindEvidence, slug)
 	if err != nil || st.Retired {
 		return nil, false
 	}
 	ev := st.Record.(*record.Evidence)
-	if ev.PersonalData {
+	if !s.policy.Evidence(account.Public, ev, s.lookupIncident(r)) {
 		return nil, false
 	}
-	for _, inc := range ev.Incidents {
-		if i, err := s.st.Get(r.Context(), record.KindIncident, inc); err == nil && !i.Retired && i.Record.(*record.Incident).Status == "published" {
-			return ev, true
+	return s.policy.Record(account.Public, ev).(*record.Evidence), true
+}
+
+// lookupIncident returns a function that loads a current incident by slug,
+// nil when there is none, for the decisions of [disclosure.Policy].
+func (s *server) lookupIncident(r *http.Request) func(string) *record.Incident {
+	return func(slug string) *record.Incident {
+		st, err := s.st.Get(r.Context(), record.KindIncident, slug)
+		if err != nil || st.Retired {
+			return nil
 		}
+		return st.Record.(*record.Incident)
 	}
-	return nil, false
 }
 
 // loadCase returns the records the principal may reason over: for the
 // public every current record but unpublished incidents, so that no
-// draft's figures reach a public sum. Cases are cached until any record
-// changes, since every page reasons over them.
+// draft's figures reach a public sum, each as the public reads it (no
+// staff names). Cases are cached until any record changes, since every
+// page reasons over them.
 func (s *server) loadCase(r *http.Request) (*verification.Case, error) {
-	seeAll := account.Allows(who(r).role, account.ReadAll)
+	seeAll := disclosure.SeesDrafts(who(r).role)
 	gen, err := s.st.Generation(r.Context())
 	if err != nil {
 		return nil, err
@@ -264,8 +280,11 @@ func (s *server) loadCase(r *http.Request) (*verification.Case, error) {
 	}
 	recs := all[:0:0]
 	for _, rec := range all {
-		if i, ok := rec.(*record.Incident); ok && i.Status != "published" && !seeAll {
+		if i, ok := rec.(*record.Incident); ok && !seeAll && !s.policy.Incident(account.Public, i) {
 			continue
+		}
+		if !seeAll {
+			rec = s.policy.Record(account.Public, rec)
 		}
 		recs = append(recs, rec)
 	}

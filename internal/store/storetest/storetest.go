@@ -282,26 +282,54 @@ func testSearch(t *testing.T, ctx context.Context, s *store.Store) {
 		{"well", ""},
 		{"B.H.", ""},
 	}
-	for _, tt := range tests {
-		hits, err := s.Search(ctx, tt.q, 10)
-		if err != nil {
-			t.Fatalf("Search(%q): %v", tt.q, err)
-		}
-		got := ""
-		if len(hits) > 0 {
-			got = string(hits[0].Kind) + "/" + hits[0].Slug
-		}
-		if got != tt.want {
-			t.Errorf("Search(%q) = %q (%d hits), want %q", tt.q, got, len(hits), tt.want)
+	for _, tier := range []store.Tier{store.PublicText, store.StaffText} {
+		for _, tt := range tests {
+			hits, err := s.Search(ctx, tt.q, tier, 10)
+			if err != nil {
+				t.Fatalf("Search(%q, %d): %v", tt.q, tier, err)
+			}
+			got := ""
+			if len(hits) > 0 {
+				got = string(hits[0].Kind) + "/" + hits[0].Slug
+			}
+			if got != tt.want {
+				t.Errorf("Search(%q, %d) = %q (%d hits), want %q", tt.q, tier, got, len(hits), tt.want)
+			}
 		}
 	}
-	if _, err := s.Search(ctx, ` "* `, 10); !errors.Is(err, store.ErrBadQuery) {
+	// Digests, file names and account names are staff text: the public
+	// tier neither matches nor quotes them.
+	sum := "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+	put(t, ctx, s, change("ana", "add", 0), &record.Evidence{Slug: "roof-photo", SHA256: sum, Filename: "roofline.jpg",
+		Title: "Roof", AddedBy: "ana", Incidents: []string{"clash"}})
+	for _, tt := range []struct {
+		q            string
+		tier         store.Tier
+		want         int
+		snippetLacks string
+	}{
+		{"0123456789", store.StaffText, 1, ""},
+		{"0123456789", store.PublicText, 0, ""},
+		{"roofline", store.StaffText, 1, ""},
+		{"roofline", store.PublicText, 0, ""},
+		{"roof", store.PublicText, 1, "roofline"},
+		{"roof", store.StaffText, 1, ""},
+	} {
+		hits, err := s.Search(ctx, tt.q, tt.tier, 10)
+		if err != nil {
+			t.Fatalf("Search(%q, %d): %v", tt.q, tt.tier, err)
+		}
+		if len(hits) != tt.want || tt.snippetLacks != "" && strings.Contains(hits[0].Snippet, tt.snippetLacks) {
+			t.Errorf("Search(%q, %d) = %+v, want %d hit(s) without %q", tt.q, tt.tier, hits, tt.want, tt.snippetLacks)
+		}
+	}
+	if _, err := s.Search(ctx, ` "* `, store.PublicText, 10); !errors.Is(err, store.ErrBadQuery) {
 		t.Errorf("Search of nothing = %v, want ErrBadQuery", err)
 	}
 	if err := s.Update(ctx, func(tx *store.Tx) error { return tx.Retire(record.KindPlace, "hadrut", change("ana", "gone", 1)) }); err != nil {
 		t.Fatal(err)
 	}
-	if hits, _ := s.Search(ctx, "Հադրութ", 10); len(hits) != 0 {
+	if hits, _ := s.Search(ctx, "Հադրութ", store.StaffText, 10); len(hits) != 0 {
 		t.Errorf("a retired record is still found: %v", hits)
 	}
 }
