@@ -93,7 +93,7 @@ func commands() []command {
 		{"receipt", "SLUG [--out FILE]", "write the ledger receipt of an evidence item's original (C2SP tlog-proof)", runReceipt},
 		{"verify-receipt", "RECEIPT [FILE] --key KEY", "check a receipt offline, with no data directory", runVerifyReceipt},
 		{"ledger", "key | consistency OLD_CHECKPOINT | tsa add NAME URL [--roots FILE] [--every D] | tsa list | timestamp", "the ledger's public key; proof the log only grew; RFC 3161 time-stamping authorities", runLedger},
-		{"user", "add NAME --role R [--password-stdin] | password NAME [--password-stdin]", "manage accounts (roles: admin, editor, analyst, viewer)", runUser},
+		{"user", "add NAME --role R [--password-stdin] | password NAME [--password-stdin] | list | role NAME ROLE --reason T | disable NAME --reason T | enable NAME --reason T | tokens NAME | revoke NAME TOKEN-ID|--all --reason T", "manage accounts (roles: admin, editor, analyst, viewer); each change is logged and in the ledger", runUser},
 		{"serve", "[--addr ADDR]", "serve the web interface", runServe},
 		{"demo", "[--addr ADDR]", "init a fresh data directory, load the built-in case and serve it", runDemo},
 	}
