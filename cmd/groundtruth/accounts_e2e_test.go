@@ -166,3 +166,26 @@ func TestUserLifecycle(t *testing.T) {
 		t.Errorf("verify after the changes: got exit status %d and %q, want 0", res.code, res.stdout)
 	}
 }
+
+// TestMigrateBackfillsAccounts stands for a data directory whose users
+// and access log were written before the ledger committed to them:
+// verify names them, migrate enters them as backfill leaves, and verify is
+// then clean.
+func TestMigrateBackfillsAccounts(t *testing.T) {
+	data, _ := demoData(t)
+	execSQL(t, data, `INSERT INTO users (name, role, password_hash, created_at, created_by) VALUES ('old', 'admin', 'x', '2025-01-01T00:00:00Z', 'ops')`)
+	execSQL(t, data, `INSERT INTO access_log (at, user_name, action, subject) VALUES ('2025-01-02T00:00:00.000000000Z', 'old', 'reveal_graphic', 'hadrut-capture-video')`)
+	res := run(t, data, "verify")
+	if res.code != 1 || !strings.Contains(res.stdout, "user old: no ledger leaf") || !strings.Contains(res.stdout, "access log entry 1") {
+		t.Fatalf("verify before migrate: got exit status %d and %q, want 1 naming user old and access log entry 1", res.code, res.stdout)
+	}
+	mustRun(t, data, "migrate")
+	if res := run(t, data, "verify"); res.code != 0 {
+		t.Errorf("verify after migrate: got exit status %d and %q, want 0", res.code, res.stdout)
+	}
+	mustRun(t, data, "user", "add", "new", "--role", "admin")
+	mustRun(t, data, "user", "role", "old", "viewer", "--reason", "no longer runs the server")
+	if res := run(t, data, "verify"); res.code != 0 {
+		t.Errorf("verify after changes to a backfilled account: got exit status %d and %q, want 0", res.code, res.stdout)
+	}
+}

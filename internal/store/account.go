@@ -490,14 +490,21 @@ func (t *Tx) logAccess(a Access) error {
 		a.At = time.Now()
 	}
 	var rowMax, leafMax sql.NullInt64
-	err := t.tx.QueryRowContext(t.ctx, `
-		SELECT (SELECT MAX(seq) FROM access_log), (SELECT MAX(version) FROM ledger_leaves WHERE kind = $1)`, AccessKind).Scan(&rowMax, &leafMax)
-	if err != nil {
+	if err := t.tx.QueryRowContext(t.ctx, `SELECT MAX(seq) FROM access_log`).Scan(&rowMax); err != nil {
 		return fmt.Errorf("store: access log: %w", err)
+	}
+	if j := t.store.journal; j != nil {
+		// Access leaves share one subject and are written in order, so
+		// the subject's latest leaf has the highest entry number.
+		err := t.tx.QueryRowContext(t.ctx, `SELECT version FROM ledger_leaves WHERE subject = $1 ORDER BY seq DESC LIMIT 1`,
+			j.Subject(Event{Kind: AccessKind})).Scan(&leafMax)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("store: access log: %w", err)
+		}
 	}
 	seq := max(rowMax.Int64, leafMax.Int64) + 1
 	at := formatSortable(a.At)
-	_, err = t.tx.ExecContext(t.ctx, `INSERT INTO access_log (seq, at, user_name, action, subject, reason) VALUES ($1, $2, $3, $4, $5, $6)`,
+	_, err := t.tx.ExecContext(t.ctx, `INSERT INTO access_log (seq, at, user_name, action, subject, reason) VALUES ($1, $2, $3, $4, $5, $6)`,
 		seq, at, a.User, a.Action, a.Subject, a.Reason)
 	if err != nil {
 		return fmt.Errorf("store: access log: %w", err)
