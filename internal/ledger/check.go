@@ -85,8 +85,7 @@ func (l *Ledger) Check(ctx context.Context, st *store.Store) ([]string, error) {
 		}
 	}
 	checkLeaves(leaves, entries, add)
-	recordLeaves, _ := splitAccountLeaves(leaves)
-	l.checkCommitments(rows, recordLeaves, add)
+	l.checkCommitments(rows, recordLeaves(leaves), add)
 	checkHistory(rows.history, all, maxSeq, add)
 	l.checkAccounts(accounts, all, maxSeq, add)
 	return problems, nil

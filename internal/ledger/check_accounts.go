@@ -36,17 +36,16 @@ func readAccountRows(ctx context.Context, st *store.Store) (*accountRows, error)
 	return &r, nil
 }
 
-// splitAccountLeaves returns the leaves about records and originals, and
-// those about accounts, tokens and the access log.
-func splitAccountLeaves(leaves []store.LeafRow) (records, accounts []store.LeafRow) {
+// recordLeaves returns the leaves about records and originals, leaving
+// out those about accounts, tokens and the access log.
+func recordLeaves(leaves []store.LeafRow) []store.LeafRow {
+	var out []store.LeafRow
 	for _, lr := range leaves {
-		if isAccountKind(lr.Kind) {
-			accounts = append(accounts, lr)
-		} else {
-			records = append(records, lr)
+		if !isAccountKind(lr.Kind) {
+			out = append(out, lr)
 		}
 	}
-	return records, accounts
+	return out
 }
 
 // leafAt is a parsed leaf with where the store keeps it.
