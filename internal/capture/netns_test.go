@@ -128,7 +128,7 @@ func confinedCapture(t *testing.T) {
 	var mu sync.Mutex
 	var served []string // request URIs the test servers answered
 	frame := serveOn(t, "127.0.0.3", logRequests(&mu, &served, hostileFrameSite()))
-	site := serveOn(t, "127.0.0.2", logRequests(&mu, &served, hostileSite(t, frame.URL, func(report string) {
+	site := serveOn(t, "127.0.0.2", logRequests(&mu, &served, leakySite(t, frame.URL, func(report string) {
 		doneOnce.Do(func() { done <- report })
 	})))
 
@@ -284,7 +284,7 @@ const fetches = () => Promise.allSettled([
 const sockets = () => Promise.all(['ws://127.0.0.1:8000/', 'ws://' + refused + ':8000/', 'wss://' + refused + '/'].map(socket)).then(rs => rs.join(','));
 `
 
-func hostileSite(t testing.TB, frameURL string, report func(string)) http.Handler {
+func leakySite(t testing.TB, frameURL string, report func(string)) http.Handler {
 	png1 := testPNG(t, 8, 8)
 	released := make(chan struct{})
 	var once sync.Once

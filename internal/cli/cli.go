@@ -104,7 +104,7 @@ func commands() []command {
 		{"verify-receipt", "RECEIPT [FILE] --key KEY", "check a receipt offline, with no data directory", runVerifyReceipt},
 		{"ledger", "key | consistency OLD_CHECKPOINT|RECEIPT | tsa add NAME URL [--roots FILE] [--every D] | tsa list | timestamp | witness add NAME URL VKEY | witness list", "the ledger's public key; proof the log only grew; RFC 3161 time-stamping authorities; witnesses that cosign checkpoints", runLedger},
 		{"witness", "serve --dir DIR --name NAME --log VKEY... [--addr ADDR]", "witness other groundtruth ledgers: cosign their checkpoints (C2SP tlog-witness)", runWitness},
-		{"user", "add NAME --role R [--password-stdin] | password NAME [--password-stdin]", "manage accounts (roles: admin, editor, analyst, viewer)", runUser},
+		{"user", "add NAME --role R [--password-stdin] | password NAME [--password-stdin] | list | role NAME ROLE --reason T | disable NAME --reason T | enable NAME --reason T | tokens NAME | revoke NAME TOKEN-ID|--all --reason T", "manage accounts (roles: admin, editor, analyst, viewer); each change is logged and in the ledger", runUser},
 		{"serve", "[--addr ADDR]", "serve the web interface", runServe},
 		{"demo", "[--addr ADDR]", "init a fresh data directory, load the built-in case and serve it", runDemo},
 	}

@@ -36,7 +36,11 @@ import (
 //   - every original and every record has a leaf, and the latest leaf
 //     commits to what the store holds now: a row changed behind
 //     groundtruth's back no longer matches;
-//   - each subject's leaves form an unbroken chain.
+//   - each subject's leaves form an unbroken chain;
+//   - every history row has its leaf and every record leaf its history
+//     row (checkHistory);
+//   - every user, API token and access-log entry has its leaf, matches
+//     it, and no leaf's row is missing (checkAccounts).
 func (l *Ledger) Check(ctx context.Context, st *store.Store) ([]string, error) {
 	var problems []string
 	add := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
@@ -55,6 +59,10 @@ func (l *Ledger) Check(ctx context.Context, st *store.Store) ([]string, error) {
 		return nil, err
 	}
 	rows, err := readRows(ctx, st)
+	if err != nil {
+		return nil, err
+	}
+	accounts, err := readAccountRows(ctx, st)
 	if err != nil {
 		return nil, err
 	}
@@ -77,7 +85,9 @@ func (l *Ledger) Check(ctx context.Context, st *store.Store) ([]string, error) {
 		}
 	}
 	checkLeaves(leaves, entries, add)
-	l.checkCommitments(rows, leaves, add)
+	l.checkCommitments(rows, recordLeaves(leaves), add)
+	checkHistory(rows.history, all, maxSeq, add)
+	l.checkAccounts(accounts, all, maxSeq, add)
 	return problems, nil
 }
 

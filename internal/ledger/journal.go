@@ -17,6 +17,9 @@ func (l *Ledger) Subject(e store.Event) string {
 		}
 		return s
 	}
+	if s, ok := l.accountSubject(e); ok {
+		return s
+	}
 	return RecordSubject(RecordKey(l.keys.secret, e.Kind, e.Ref))
 }
 
@@ -24,6 +27,8 @@ func (l *Ledger) Subject(e store.Event) string {
 func (l *Ledger) Leaf(e store.Event) ([]byte, string, error) {
 	lf := Leaf{V: LeafVersion, Subject: l.Subject(e), Prev: e.Prev, Time: formatTime(e.At)}
 	switch {
+	case isAccountKind(e.Kind):
+		l.accountLeaf(&lf, e)
 	case e.Kind == store.BlobKind:
 		if e.Blob == nil || lf.Subject == "invalid" {
 			return nil, "", fmt.Errorf("ledger: original %q cannot be logged", e.Ref)

@@ -21,6 +21,16 @@ const LeafVersion = 1
 const (
 	TypeItem   = "item"   // an original entered the locker
 	TypeRecord = "record" // a case record was created, changed or retired
+	// TypeAccount: an account was created or changed (role, state,
+	// password); Content commits to the account's state after the change.
+	TypeAccount = "account"
+	// TypeToken: an API token was created or revoked; Content commits to
+	// its owner, scope, hash and state.
+	TypeToken = "token"
+	// TypeAccess: an entry was written to the access log (a sensitive
+	// view, or an account change); every such leaf has one subject, so
+	// the access log is one chain.
+	TypeAccess = "access"
 )
 
 // Leaf is one entry of the log, serialised as compact JSON with the fields
@@ -29,10 +39,12 @@ const (
 //
 //	{"v":1,"type":"item","event":"ingest","subject":"<hex>","content":"<hex>","time":"2026-11-25T18:00:00Z"}
 //	{"v":1,"type":"record","event":"update","subject":"<hex>","content":"<hex>","change":"<hex>","version":2,"prev":"<hex>","time":"…"}
+//	{"v":1,"type":"account","event":"update","subject":"<hex>","content":"<hex>","change":"<hex>","version":3,"prev":"<hex>","time":"…"}
+//	{"v":1,"type":"access","event":"create","subject":"<hex>","content":"<hex>","version":41,"prev":"<hex>","time":"…"}
 type Leaf struct {
 	V       int    `json:"v"`
 	Type    string `json:"type"`
-	Event   string `json:"event"`   // ingest; create, update, retire
+	Event   string `json:"event"`   // ingest; create, update, retire; backfill
 	Subject string `json:"subject"` // commitment to the original or the record
 	// Content commits to what the subject holds: a record version's body,
 	// or an original's size and media type (never in the clear: an exact

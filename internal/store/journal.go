@@ -150,10 +150,10 @@ func (s *Store) SetLogIndexes(ctx context.Context, idx map[string]uint64) error 
 	})
 }
 
-// JournalMissing writes leaves for the originals and records that have
-// none: data written before the ledger existed. Each such leaf is an
-// honest late entry (op "backfill"), not a claim about when the data was
-// first written.
+// JournalMissing writes leaves for the originals, records, accounts, API
+// tokens and access-log entries that have none: data written before the
+// ledger committed to it. Each such leaf is an honest late entry (op
+// "backfill"), not a claim about when the data was first written.
 func (s *Store) JournalMissing(ctx context.Context, at time.Time) (int, error) {
 	if s.journal == nil {
 		return 0, nil
@@ -201,7 +201,9 @@ func (s *Store) JournalMissing(ctx context.Context, at time.Time) (int, error) {
 			}
 			n++
 		}
-		return nil
+		m, err := t.journalMissingAccounts(at)
+		n += m
+		return err
 	})
 	return n, err
 }

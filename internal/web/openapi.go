@@ -31,7 +31,7 @@ var apiSummaries = map[string]string{
 	"GET /api/v1/tokens":                     "The caller's API tokens.",
 	"POST /api/v1/tokens":                    "Create an API token (read or write scope); its secret is shown once.",
 	"DELETE /api/v1/tokens/{id}":             "Revoke one of the caller's tokens.",
-	"GET /api/v1/access-log":                 "Who revealed graphic media or downloaded originals, newest first (admins).",
+	"GET /api/v1/access-log":                 "Who revealed graphic media, downloaded originals or changed an account, and why, newest first (admins).",
 }
 
 var pathParam = regexp.MustCompile(`\{([a-z]+)\}`)

@@ -53,6 +53,7 @@ func (s *server) routes() []route {
 	}
 	rts = append(rts, s.mapRoutes()...)
 	rts = append(rts, s.captureRoutes()...)
+	rts = append(rts, s.adminRoutes()...)
 	return append(rts, s.formRoutes()...)
 }
 
