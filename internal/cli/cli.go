@@ -30,6 +30,7 @@ import (
 	"groundtruth/internal/ledger"
 	"groundtruth/internal/locker"
 	"groundtruth/internal/store"
+	"groundtruth/internal/web"
 )
 
 // Exit statuses.
@@ -64,6 +65,10 @@ type env struct {
 	now       func() time.Time
 	// captureConfig is the operator's capture settings for serve.
 	captureConfig capture.Config
+	// webConfig and serverLimits are the operator's transport and
+	// sign-in settings for serve (serve.go).
+	webConfig    web.Config
+	serverLimits web.ServerLimits
 }
 
 type command struct {
