@@ -84,7 +84,7 @@ func TestSignInMemoryCeiling(t *testing.T) {
 			defer srv.Close()
 			debug.FreeOSMemory()
 			baseline := residentGoMemory()
-			ceiling := baseline + signInMemory(defaultPasswordChecks())
+			ceiling := 2*baseline + signInMemory(defaultPasswordChecks())
 
 			stop, peakc := make(chan struct{}), make(chan uint64)
 			go func() {

@@ -193,11 +193,12 @@ const (
 // uses two threads, so half the processors keep them all busy.
 func defaultPasswordChecks() int { return min(max(runtime.GOMAXPROCS(0)/2, 1), 4) }
 
-// signInMemory is the most memory n concurrent password checks take above
-// the server's baseline: each check's hash memory, twice, since a check's
-// memory is garbage only once it ends and the garbage collector lets the
-// heap grow to twice what was live when it last ran; plus 32 MiB for the
-// connections and requests of waiting and refused attempts.
+// signInMemory is the most memory n concurrent password checks take,
+// beside twice the server's baseline heap: each check's hash memory,
+// twice, since a check's memory is garbage only once it ends and the
+// garbage collector lets the heap grow to twice what was live when it last
+// ran (baseline included); plus 32 MiB for the connections and requests of
+// waiting and refused attempts.
 func signInMemory(n int) uint64 { return 2*uint64(n)*account.HashMemory + 32<<20 }
 
 type checkSlots struct {
