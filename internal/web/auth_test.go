@@ -216,6 +216,17 @@ func TestThirdPartyCannotLockOut(t *testing.T) {
 			t.Errorf("ana from her browser during the attack: %d, want 303", resp.StatusCode)
 		}
 	})
+	t.Run("known browser, attacker at the same address", func(t *testing.T) {
+		for i := range 2 * failuresBeforeDelay {
+			signIn(h, "203.0.113.5:3000", fmt.Sprintf("name%d", i), "guess number one two three", "")
+		}
+		if resp := signIn(h, "203.0.113.5:3001", "dan", "guess number one two three", ""); resp.StatusCode != http.StatusTooManyRequests {
+			t.Errorf("guess from the attacker's address: %d, want 429", resp.StatusCode)
+		}
+		if resp := signIn(h, "203.0.113.5:1002", "ana", anaPassword, "", device); resp.StatusCode != http.StatusSeeOther {
+			t.Errorf("ana from her browser at the attacker's address: %d, want 303", resp.StatusCode)
+		}
+	})
 	t.Run("stolen name in the cookie", func(t *testing.T) {
 		// A device cookie names its user: ana's does not pass the lock
 		// on another name, and a forged one passes nothing.

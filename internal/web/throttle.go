@@ -19,9 +19,9 @@ import (
 	"groundtruth/internal/account"
 )
 
-// Password guessing is slowed per key: the client's address (an IPv6
-// client's /64), and either the name tried or, from a browser that signed
-// in as that name before, that browser's device cookie. After
+// Password guessing is slowed per key: the name tried and the client's
+// address (an IPv6 client's /64), or, from a browser that signed in as that
+// name before, that browser's device cookie alone. After
 // failuresBeforeDelay attempts on a key that did not succeed, each further
 // attempt must wait a delay that doubles up to maxDelay before it is even
 // checked.
@@ -32,10 +32,11 @@ import (
 // not counted.
 //
 // The device cookie is what keeps a third party from locking a user out:
-// whoever fails as "ana" from anywhere delays every browser that has not
-// signed in as ana, but not ana's own browsers, which carry a cookie only
-// a successful sign-in as ana issues. Each such cookie has its own count,
-// so a stolen laptop guesses no faster than anyone else.
+// whoever fails as "ana", from anywhere or from ana's own address, delays
+// every browser that has not signed in as ana, but not ana's own browsers,
+// which carry a cookie only a successful sign-in as ana issues. Each such
+// cookie has its own count, so a stolen laptop guesses no faster than
+// anyone else.
 const (
 	failuresBeforeDelay = 5
 	maxDelay            = 15 * time.Minute
@@ -135,14 +136,17 @@ func (t *throttle) succeed(keys []string) {
 }
 
 // attemptKeys returns the throttle's keys for an attempt to sign in as
-// name: the name or the device first, then the address.
+// name: the name and the address, or, from a browser known for name, its
+// device alone. Such a cookie comes only from a right password for name,
+// and its own count bounds its guesses, so neither the name's count nor
+// the address's (shared with whoever else is behind it) can stop it.
 func (s *server) attemptKeys(name string, r *http.Request) []string {
-	first := "user:" + name
 	if c, err := r.Cookie(deviceCookie); err == nil {
 		if id, ok := s.devices.verify(c.Value, name); ok {
-			first = "device:" + id
+			return []string{"device:" + id}
 		}
 	}
+	first := "user:" + name
 	a := s.clientAddr(r)
 	if a.Is6() && !a.Is4In6() {
 		// One client usually holds a whole /64.
