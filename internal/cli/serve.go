@@ -229,7 +229,7 @@ func deviceKey(file string) ([]byte, error) {
 	rand.Read(key) // never fails (crypto/rand)
 	f, err := os.OpenFile(file, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
-		return nil, fmt.Errorf("create the device key: %w", err)
+		return nil, fmt.Errorf("create the device key %s: %w", file, err)
 	}
 	if _, err := f.Write(key); err != nil {
 		f.Close()

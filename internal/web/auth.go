@@ -107,7 +107,7 @@ func (s *server) login(w http.ResponseWriter, r *http.Request) {
 	u, err := s.st.GetUser(ctx, name)
 	// Check a password even for an unknown name, so that timing does not
 	// tell which names exist.
-	hash := ""
+	var hash string
 	if err == nil && !u.Disabled {
 		hash = u.PasswordHash
 	} else {
