@@ -85,6 +85,7 @@ fuzz:
 	$(GO) test ./internal/capture -run '^$$' -fuzz '^FuzzParseViews$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/capture/warc -run '^$$' -fuzz '^FuzzIndex$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/store -run '^$$' -fuzz '^FuzzSearch$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/web -run '^$$' -fuzz '^FuzzParseForwarded$$' -fuzztime $(FUZZTIME)
 
 clean:
 	rm -rf bin internal/web/static/vendor web/node_modules test-results

@@ -100,6 +100,10 @@ const (
 	argonKeyLen  = 32
 )
 
+// HashMemory is the memory, in bytes, one HashPassword or CheckPassword
+// of a hash it made holds while it runs.
+const HashMemory = argonMemory * 1024
+
 // HashPassword returns an argon2id hash in the PHC string format.
 func HashPassword(password string) (string, error) {
 	if len(password) < 12 {

@@ -31,6 +31,7 @@ import (
 	"groundtruth/internal/ledger"
 	"groundtruth/internal/locker"
 	"groundtruth/internal/store"
+	"groundtruth/internal/web"
 )
 
 // Exit statuses.
@@ -74,6 +75,10 @@ type env struct {
 	// policy is what the public sees ($GROUNDTRUTH_ORGANISATION names the
 	// desk in place of its staff): serve and show --public apply it.
 	policy disclosure.Policy
+	// webConfig and serverLimits are the operator's transport and
+	// sign-in settings for serve (serve.go).
+	webConfig    web.Config
+	serverLimits web.ServerLimits
 }
 
 type command struct {

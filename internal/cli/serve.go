@@ -3,14 +3,19 @@
 package cli
 
 import (
+	"cmp"
 	"context"
+	"crypto/rand"
 	"errors"
+	"flag"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/netip"
 	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"groundtruth/internal/account"
@@ -27,7 +32,11 @@ func runServe(e *env, args []string) error {
 	tiles := fs.String("tiles", "", "tile-server URL template for the map, e.g. https://tile.example.org/{z}/{x}/{y}.png (default: the offline basemap only)")
 	var allow multiFlag
 	fs.Var(&allow, "capture-allow", "address range captures may reach although it is private or local, e.g. 10.1.0.0/16 (repeatable; for intranets)")
+	tf := addTransportFlags(fs)
 	if err := noArgs(fs, args); err != nil {
+		return err
+	}
+	if err := tf.apply(e); err != nil {
 		return err
 	}
 	for _, a := range allow {
@@ -61,11 +70,14 @@ func (e *env) serve(d *data, addr, tiles string) error {
 	jobsDone := make(chan error, 1)
 	go func() { jobsDone <- runner.Run(ctx) }()
 	defer func() { stop(); <-jobsDone }()
-	srv := &http.Server{
-		Handler: web.New(web.Config{Store: d.st, Locker: d.lk, Derived: d.derived, Ledger: d.lg, Log: e.log, TileURL: tiles,
-			Jobs: runner, Organisation: e.policy.Organisation}),
-		ReadHeaderTimeout: 10 * time.Second,
+	key, err := deviceKey(filepath.Join(e.data, deviceKeyFile))
+	if err != nil {
+		return err
 	}
+	wc := e.webConfig
+	wc.Store, wc.Locker, wc.Derived, wc.Ledger, wc.Log, wc.TileURL, wc.Jobs, wc.DeviceKey = d.st, d.lk, d.derived, d.lg, e.log, tiles, runner, key
+	wc.Organisation = e.policy.Organisation
+	srv := web.NewServer(web.New(wc), e.serverLimits)
 	fmt.Fprintf(e.stdout, "serving %s on http://%s/\n", e.data, ln.Addr())
 	e.log.InfoContext(e.ctx, "serving", slog.String("addr", ln.Addr().String()))
 	errc := make(chan error, 1)
@@ -90,7 +102,11 @@ func runDemo(e *env, args []string) error {
 	fs := flags("demo")
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
 	tiles := fs.String("tiles", "", "tile-server URL template for the map (default: the offline basemap only)")
+	tf := addTransportFlags(fs)
 	if err := noArgs(fs, args); err != nil {
+		return err
+	}
+	if err := tf.apply(e); err != nil {
 		return err
 	}
 	if _, err := web.TileOrigin(*tiles); err != nil {
@@ -139,4 +155,90 @@ func runDemo(e *env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "sign in as admin with password %s (this demo's only account)\n", password)
 	return e.serve(d, *addr, *tiles)
+}
+
+// transportFlags are serve's settings for HTTPS, reverse proxies, timeouts
+// and sign-in.
+type transportFlags struct {
+	secure      *bool
+	proxies     multiFlag
+	proxyHeader *string
+	readTimeout *time.Duration
+	checks      *int
+}
+
+func addTransportFlags(fs *flag.FlagSet) *transportFlags {
+	tf := &transportFlags{}
+	tf.secure = fs.Bool("secure-cookies", false, "mark cookies Secure and send Strict-Transport-Security: the server is reached only by HTTPS (behind a proxy that terminates TLS)")
+	fs.Var(&tf.proxies, "trusted-proxy", "address range of a reverse proxy whose forwarding header gives the client's address and scheme, e.g. 10.0.0.5/32 (repeatable or comma-separated)")
+	tf.proxyHeader = fs.String("proxy-header", web.HeaderXForwardedFor, "the header the trusted proxies append to: X-Forwarded-For (with X-Forwarded-Proto) or Forwarded")
+	tf.readTimeout = fs.Duration("read-timeout", time.Minute, "time to read a request's headers and body (a signed-in user's upload is read as long as bytes keep coming)")
+	tf.checks = fs.Int("password-checks", 0, "password checks run at once, each holding 64 MiB (default: half the processors, 1 to 4)")
+	return tf
+}
+
+// apply checks the flags and stores them in e for serve.
+func (tf *transportFlags) apply(e *env) error {
+	for _, list := range tf.proxies {
+		for p := range strings.SplitSeq(list, ",") {
+			pr, err := netip.ParsePrefix(strings.TrimSpace(p))
+			if err != nil {
+				if a, aerr := netip.ParseAddr(strings.TrimSpace(p)); aerr == nil {
+					pr = netip.PrefixFrom(a, a.BitLen())
+				} else {
+					return badInput("--trusted-proxy %q: give an address or range such as 10.0.0.5 or 10.0.0.0/24", p)
+				}
+			}
+			e.webConfig.TrustedProxies = append(e.webConfig.TrustedProxies, pr.Masked())
+		}
+	}
+	switch {
+	case strings.EqualFold(*tf.proxyHeader, web.HeaderXForwardedFor):
+		e.webConfig.ProxyHeader = web.HeaderXForwardedFor
+	case strings.EqualFold(*tf.proxyHeader, web.HeaderForwarded):
+		e.webConfig.ProxyHeader = web.HeaderForwarded
+	default:
+		return badInput("--proxy-header %q: give X-Forwarded-For or Forwarded", *tf.proxyHeader)
+	}
+	if *tf.readTimeout < time.Second {
+		return badInput("--read-timeout %v: give at least 1s, e.g. 1m", *tf.readTimeout)
+	}
+	if *tf.checks < 0 || *tf.checks > 64 {
+		return badInput("--password-checks %d: give 1 to 64, or 0 for the default", *tf.checks)
+	}
+	e.webConfig.SecureCookies, e.webConfig.PasswordChecks = *tf.secure, *tf.checks
+	e.serverLimits = web.ServerLimits{ReadTimeout: *tf.readTimeout}
+	return nil
+}
+
+// deviceKeyFile holds the key that signs the cookies by which sign-in
+// knows a user's browsers (internal/web/throttle.go): kept across restarts
+// so a restart does not make every browser unknown.
+const deviceKeyFile = "device.key"
+
+// deviceKey reads the key at file, creating it (32 random bytes, readable
+// by its owner only) the first time.
+func deviceKey(file string) ([]byte, error) {
+	key, err := os.ReadFile(file)
+	if err == nil && len(key) == 32 {
+		return key, nil
+	}
+	if err == nil || !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("read the device key %s: %v: delete it to make a new one (browsers are then unknown until they sign in again)", file, cmp.Or(err, errors.New("not 32 bytes")))
+	}
+	key = make([]byte, 32)
+	rand.Read(key) // never fails (crypto/rand)
+	f, err := os.OpenFile(file, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("create the device key %s: %w", file, err)
+	}
+	if _, err := f.Write(key); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("write the device key %s: %w", file, err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("write the device key %s: %w", file, err)
+	}
+	return key, f.Close()
 }

@@ -6,11 +6,14 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"net"
 	"net/http"
+	"net/url"
+	"path"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	"groundtruth/internal/account"
 )
@@ -68,85 +71,54 @@ func (s *server) identify(r *http.Request) (principal, error) {
 	return principal{role: account.Public}, nil
 }
 
-// throttle slows down password guessing: after 5 failures for one name or
-// one address, each further attempt waits an exponentially growing time
-// (capped at 15 minutes) before it is even checked.
-type throttle struct {
-	mu       sync.Mutex
-	failures map[string]int
-	until    map[string]time.Time
-}
-
-func newThrottle() *throttle {
-	return &throttle{failures: map[string]int{}, until: map[string]time.Time{}}
-}
-
-func (t *throttle) keys(name string, r *http.Request) []string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
-	}
-	return []string{"user:" + name, "addr:" + host}
-}
-
-// blocked returns how long a new attempt must wait.
-func (t *throttle) blocked(keys []string, now time.Time) time.Duration {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	var wait time.Duration
-	for _, k := range keys {
-		if d := t.until[k].Sub(now); d > wait {
-			wait = d
-		}
-	}
-	return wait
-}
-
-func (t *throttle) fail(keys []string, now time.Time) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	for _, k := range keys {
-		t.failures[k]++
-		if n := t.failures[k]; n >= 5 {
-			d := time.Second << min(n-5, 10)
-			t.until[k] = now.Add(min(d, 15*time.Minute))
-		}
-	}
-}
-
-func (t *throttle) succeed(keys []string) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	for _, k := range keys[:1] { // the address keeps its record: it may be guessing many names
-		delete(t.failures, k)
-		delete(t.until, k)
-	}
-}
-
 func (s *server) loginForm(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "login.html", map[string]any{"Next": safeNext(r.URL.Query().Get("next"))})
 }
 
+// login checks a name and password. The attempt is counted by the
+// throttle before the password is hashed, and hashing waits for one of a
+// bounded number of slots (see throttle.go): together they bound both the
+// guesses per second and the memory sign-in can take.
 func (s *server) login(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	name, password := r.PostFormValue("name"), r.PostFormValue("password")
-	keys := s.throttle.keys(name, r)
-	if wait := s.throttle.blocked(keys, time.Now()); wait > 0 {
-		w.Header().Set("Retry-After", strings.TrimSuffix((wait.Round(time.Second)+time.Second).String(), "s"))
-		s.render(w, r, http.StatusTooManyRequests, "login.html", map[string]any{"Error": "Too many failed attempts: wait and try again.", "Next": safeNext(r.PostFormValue("next"))})
+	if err := r.ParseForm(); err != nil {
+		code := http.StatusBadRequest
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			code = http.StatusRequestEntityTooLarge
+		}
+		http.Error(w, "sign-in: the form could not be read: send name and password as a form", code)
+		return
+	}
+	name, password, next := r.PostFormValue("name"), r.PostFormValue("password"), safeNext(r.PostFormValue("next"))
+	refuse := func(wait time.Duration, msg string) {
+		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Round(time.Second)/time.Second)+1))
+		s.render(w, r, http.StatusTooManyRequests, "login.html", map[string]any{"Error": msg, "Next": next})
+	}
+	keys := s.attemptKeys(name, r)
+	if wait := s.throttle.begin(keys, time.Now()); wait > 0 {
+		refuse(wait, "Too many failed attempts: wait and try again.")
+		return
+	}
+	if !s.checks.acquire(ctx) {
+		s.throttle.undo(keys) // not checked: not a guess
+		refuse(checkWait, "The server is busy checking other sign-ins: try again in a few seconds.")
 		return
 	}
 	u, err := s.st.GetUser(ctx, name)
 	// Check a password even for an unknown name, so that timing does not
 	// tell which names exist.
-	hash := dummyHash
+	var hash string
 	if err == nil && !u.Disabled {
 		hash = u.PasswordHash
+	} else {
+		hash = dummyHash()
 	}
-	if !account.CheckPassword(hash, password) || err != nil || u.Disabled {
+	ok := account.CheckPassword(hash, password) && err == nil && !u.Disabled
+	s.checks.release()
+	if !ok {
 		s.throttle.fail(keys, time.Now())
 		s.log.InfoContext(ctx, "failed sign-in") // no name: it may be a password typed in the wrong field
-		s.render(w, r, http.StatusUnauthorized, "login.html", map[string]any{"Error": "Wrong name or password.", "Next": safeNext(r.PostFormValue("next"))})
+		s.render(w, r, http.StatusUnauthorized, "login.html", map[string]any{"Error": "Wrong name or password.", "Next": next})
 		return
 	}
 	s.throttle.succeed(keys)
@@ -158,12 +130,29 @@ func (s *server) login(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, "create session", err)
 		return
 	}
+	secure := s.secure(r)
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: secret, Path: "/", HttpOnly: true,
-		Secure: s.secureCookies || r.TLS != nil, SameSite: http.SameSiteStrictMode, MaxAge: int(sessionTTL.Seconds())})
-	http.Redirect(w, r, safeNext(r.PostFormValue("next")), http.StatusSeeOther)
+		Secure: secure, SameSite: http.SameSiteStrictMode, MaxAge: int(sessionTTL.Seconds())})
+	// This browser is now known for this name: its attempts as this name
+	// are no longer delayed by other people's failures.
+	if !strings.HasPrefix(keys[0], "device:") {
+		http.SetCookie(w, &http.Cookie{Name: deviceCookie, Value: s.devices.issue(u.Name), Path: "/login", HttpOnly: true,
+			Secure: secure, SameSite: http.SameSiteStrictMode, MaxAge: int(deviceTTL.Seconds())})
+	}
+	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
-var dummyHash, _ = account.HashPassword("not a password of anyone")
+// dummyHash is the hash checked for a name that has no password, computed
+// at the first such sign-in rather than when the package loads: it costs
+// as much as any password check, and every command of the binary would
+// pay for it.
+var dummyHash = sync.OnceValue(func() string {
+	h, err := account.HashPassword("not a password of anyone")
+	if err != nil {
+		panic("web: hash the dummy password: " + err.Error()) // only a broken random source
+	}
+	return h
+})
 
 func (s *server) logout(w http.ResponseWriter, r *http.Request) {
 	if c, err := r.Cookie(sessionCookie); err == nil {
@@ -176,12 +165,43 @@ func (s *server) logout(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }
 
-// safeNext keeps redirects on this site.
+// safeNext returns where to send a browser after sign-in: next if it is a
+// path on this site, else "/". Browsers drop tabs and newlines from a
+// Location and read a backslash as a slash, so "/\t/evil.example" or
+// "/\\evil.example" would leave the site: next is parsed, refused if it
+// names a scheme or host or holds a control character or backslash (raw
+// or percent-encoded), and what is returned is rebuilt from its cleaned
+// path and query, so it always starts with exactly one slash.
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.Contains(next, "\\") {
-		return "/"
+	const home = "/"
+	if len(next) > 2048 || !strings.HasPrefix(next, "/") || !clean(next) {
+		return home
 	}
-	return next
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" || !clean(u.Path) || !clean(u.RawQuery) {
+		return home
+	}
+	q, err := url.QueryUnescape(u.RawQuery)
+	if err != nil || !clean(q) {
+		return home
+	}
+	p := path.Clean(u.Path)
+	if strings.HasSuffix(u.Path, "/") && p != "/" {
+		p += "/"
+	}
+	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") {
+		return home
+	}
+	out := (&url.URL{Path: p, RawQuery: u.RawQuery}).RequestURI()
+	if !strings.HasPrefix(out, "/") || strings.HasPrefix(out, "//") || !clean(out) {
+		return home
+	}
+	return out
+}
+
+// clean reports whether s holds no control character and no backslash.
+func clean(s string) bool {
+	return !strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f || r == '\\' || unicode.IsControl(r) })
 }
 
 func withPrincipal(ctx context.Context, p principal) context.Context {

@@ -5,6 +5,7 @@ package web
 import (
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"groundtruth/internal/account"
@@ -73,13 +74,18 @@ func (s *server) guard(rt route) http.Handler {
 		if !allowed {
 			switch {
 			case p.role == account.Public && !isAPI && rt.method == "GET":
-				http.Redirect(w, r, "/login?next="+r.URL.Path, http.StatusSeeOther)
+				http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 			case p.role == account.Public:
 				apiError(w, http.StatusUnauthorized, "sign in or present an API token")
 			default:
 				apiError(w, http.StatusForbidden, "your role ("+string(p.role)+") may not do this")
 			}
 			return
+		}
+		if writes && p.role != account.Public {
+			// An upload may take longer than the server's ReadTimeout;
+			// a signed-in writer's body is read while it progresses.
+			readWhileProgressing(w, r)
 		}
 		rt.h(w, r.WithContext(withPrincipal(r.Context(), p)))
 	})

@@ -6,11 +6,13 @@
 package web
 
 import (
+	"crypto/rand"
 	"embed"
 	"fmt"
 	"html/template"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"sort"
 	"sync"
 
@@ -44,6 +46,10 @@ type server struct {
 	lg            *ledger.Ledger
 	log           *slog.Logger
 	throttle      *throttle
+	checks        *checkSlots
+	devices       devices
+	proxies       []netip.Prefix
+	proxyHeader   string
 	secureCookies bool
 	tileURL       string
 	cache         caseCache
@@ -59,9 +65,24 @@ type Config struct {
 	Derived *locker.Locker
 	Ledger  *ledger.Ledger
 	Log     *slog.Logger
-	// SecureCookies marks the session cookie Secure even when the server
-	// itself does not terminate TLS (behind a proxy).
+	// SecureCookies marks cookies Secure and sends HSTS even when
+	// neither this server nor a trusted proxy says the client came by
+	// HTTPS.
 	SecureCookies bool
+	// TrustedProxies are the reverse proxies whose forwarding header
+	// (ProxyHeader) gives the client's address and scheme. From any other
+	// peer that header is ignored.
+	TrustedProxies []netip.Prefix
+	// ProxyHeader is HeaderXForwardedFor (the default) or
+	// HeaderForwarded: the one header the trusted proxies append to.
+	ProxyHeader string
+	// PasswordChecks is how many password checks may run at once, each
+	// holding account.HashMemory; 0 means half the processors, from 1 to 4.
+	PasswordChecks int
+	// DeviceKey signs the cookies that mark a browser as known for a
+	// name. Without it a random key is used, and browsers are forgotten
+	// when the server restarts.
+	DeviceKey []byte
 	// TileURL is an optional tile-server URL template for the map, such as
 	// https://tile.example.org/{z}/{x}/{y}.png; without it the map shows
 	// only its offline basemap. Its origin is added to the
@@ -79,6 +100,11 @@ type Config struct {
 func New(cfg Config) http.Handler {
 	s := &server{st: cfg.Store, lk: cfg.Locker, derived: cfg.Derived, jobs: cfg.Jobs, lg: cfg.Ledger, log: cfg.Log, throttle: newThrottle(), secureCookies: cfg.SecureCookies, tileURL: cfg.TileURL,
 		policy: disclosure.Policy{Organisation: cfg.Organisation}}
+	s.checks, s.devices, s.proxies, s.proxyHeader = newCheckSlots(cfg.PasswordChecks), devices{cfg.DeviceKey}, cfg.TrustedProxies, cfg.ProxyHeader
+	if len(s.devices.key) == 0 {
+		s.devices.key = make([]byte, 32)
+		rand.Read(s.devices.key) // never fails (crypto/rand)
+	}
 	mux := http.NewServeMux()
 	for _, rt := range s.routes() {
 		mux.Handle(rt.method+" "+rt.pattern, s.guard(rt))
@@ -86,7 +112,7 @@ func New(cfg Config) http.Handler {
 	// Cross-origin state-changing requests from browsers are refused on
 	// every route (Sec-Fetch-Site and Origin checks).
 	csrf := http.NewCrossOriginProtection()
-	return securityHeaders(contentSecurityPolicy(cfg.TileURL), csrf.Handler(mux))
+	return s.transport(securityHeaders(contentSecurityPolicy(cfg.TileURL), csrf.Handler(mux)))
 }
 
 func securityHeaders(csp string, h http.Handler) http.Handler {
