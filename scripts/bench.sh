@@ -139,7 +139,7 @@ cpu=$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -n1)
   echo
   echo "200 wrong sign-ins sent at once to a loopback server, from one address and from 200 addresses behind"
   echo "a trusted proxy; peak memory held by the Go runtime (mapped and not returned to the system, sampled"
-  echo "every millisecond) against the ceiling of docs/web.md: 2·(baseline + N·64 MiB) + 32 MiB, N password"
+  echo "every millisecond) against the ceiling of docs/web.md: 2·(baseline + N·64 MiB) + N·64 MiB + 32 MiB, N password"
   echo "checks at once (\`--password-checks\`, here the default). Command: \`$cmdsignin\`."
   echo
   echo '```'

@@ -95,7 +95,7 @@ func (s *server) login(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, http.StatusTooManyRequests, "login.html", map[string]any{"Error": msg, "Next": next})
 	}
 	keys := s.attemptKeys(name, r)
-	if wait := s.throttle.begin(keys, time.Now()); wait > 0 {
+	if wait := s.throttle.begin(keys, s.throttle.now()); wait > 0 {
 		refuse(wait, "Too many failed attempts: wait and try again.")
 		return
 	}
@@ -116,7 +116,7 @@ func (s *server) login(w http.ResponseWriter, r *http.Request) {
 	ok := account.CheckPassword(hash, password) && err == nil && !u.Disabled
 	s.checks.release()
 	if !ok {
-		s.throttle.fail(keys, time.Now())
+		s.throttle.fail(keys, s.throttle.now())
 		s.log.InfoContext(ctx, "failed sign-in") // no name: it may be a password typed in the wrong field
 		s.render(w, r, http.StatusUnauthorized, "login.html", map[string]any{"Error": "Wrong name or password.", "Next": next})
 		return

@@ -68,9 +68,10 @@ type throttle struct {
 	mu    sync.Mutex
 	keys  map[string]attempts
 	swept time.Time
+	now   func() time.Time // the clock: time.Now, or a test's
 }
 
-func newThrottle() *throttle { return &throttle{keys: map[string]attempts{}} }
+func newThrottle() *throttle { return &throttle{keys: map[string]attempts{}, now: time.Now} }
 
 // begin counts an attempt on every key and returns 0, or, if any key must
 // still wait, counts nothing and returns how long.
@@ -198,12 +199,13 @@ const (
 func defaultPasswordChecks() int { return min(max(runtime.GOMAXPROCS(0)/2, 1), 4) }
 
 // signInMemory is the most memory n concurrent password checks take,
-// beside twice the server's baseline heap: each check's hash memory,
-// twice, since a check's memory is garbage only once it ends and the
-// garbage collector lets the heap grow to twice what was live when it last
-// ran (baseline included); plus 32 MiB for the connections and requests of
-// waiting and refused attempts.
-func signInMemory(n int) uint64 { return 2*uint64(n)*account.HashMemory + 32<<20 }
+// beside twice the server's baseline heap: each check's hash memory
+// three times. A check's memory is garbage only once it ends, the garbage
+// collector lets the heap grow to twice what was live when it last ran
+// (baseline included), and it collects concurrently, so the next check
+// may allocate its memory while a cycle is still marking. Plus 32 MiB for
+// the connections and requests of waiting and refused attempts.
+func signInMemory(n int) uint64 { return 3*uint64(n)*account.HashMemory + 32<<20 }
 
 type checkSlots struct {
 	run      chan struct{}
